@@ -1,0 +1,1 @@
+"""Provocast's forecasting package: history, store, features, models, backtests, registry and CLI."""
