@@ -277,6 +277,11 @@ def read_csv_records(
     path: Path, columns: tuple[str, ...], parse: Callable[[dict[str, Any]], R]
 ) -> list[R]:
     """Read a CSV file with the given required columns into validated records."""
+    return parse_rows(read_csv_rows(path, columns), parse, str(path))
+
+
+def read_csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, Any]]]:
+    """The (line number, row) pairs of a CSV file that has the required columns."""
     name = str(path)
     try:
         handle = path.open(newline="", encoding="utf-8")
@@ -297,7 +302,7 @@ def read_csv_records(
                 start = reader.line_num + 1
         except (csv.Error, UnicodeDecodeError) as error:
             raise RecordFileError([FieldProblem(name, reader.line_num, "-", f"unreadable CSV: {error}")]) from None
-    return parse_rows(numbered, parse, name)
+    return numbered
 
 
 def read_events_csv(path: Path) -> list[EventRecord]:
