@@ -10,3 +10,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+# Command groups register themselves on `app` (imported here, after `app` exists).
+from forecasting.cli import db_commands, events_commands  # noqa: E402
+
+db_commands.register(app)
+events_commands.register(app)

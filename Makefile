@@ -1,0 +1,34 @@
+# Everything runs from a virtualenv in .venv, created on first use.
+# `make run` serves the API on :8000; `make test` runs the whole test suite.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test lint clean-venv
+
+install: $(STAMP)
+
+# Redone only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/provocast db upgrade
+	$(BIN)/provocast seed
+	# --- model training goes here (a later issue): fit and register the models before serving ---
+	$(BIN)/uvicorn service.main:app --host 0.0.0.0 --port 8000
+
+test: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+lint: install
+	$(BIN)/python -m compileall -q forecasting service tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,158 @@
+"""The store's tables: events, elections and exercises, mirroring `forecasting.records`.
+
+Rows convert to and from the record dataclasses; nothing outside the store
+sees these classes. `events.origin` says how a row came in: `seed` rows are
+owned by `provocast seed` (it inserts, updates and deletes them to mirror
+`seeds/events.csv`); `import` and `manual` rows came from users and seeding
+never touches them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, get_args
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, Integer, MetaData, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from forecasting.records import ElectionRecord, EventRecord, ExerciseRecord
+
+Origin = Literal["seed", "import", "manual"]
+ORIGINS: tuple[str, ...] = get_args(Origin)
+
+# Named constraints keep future migrations (and SQLite batch mode) predictable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now, server_default=func.current_timestamp()
+    )
+
+
+class EventRow(Timestamped, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("origin IN ('seed', 'import', 'manual')", name="origin"),
+        CheckConstraint("count IS NULL OR count >= 1", name="count_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    weapons_test: Mapped[bool] = mapped_column(Boolean)
+    count: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(10))
+
+    @classmethod
+    def from_record(cls, record: EventRecord, origin: Origin) -> "EventRow":
+        row = cls(id=record.id, origin=origin)
+        row.assign(record)
+        return row
+
+    def assign(self, record: EventRecord) -> None:
+        self.date = record.date
+        self.event_type = record.event_type
+        self.weapons_test = record.weapons_test
+        self.count = record.count
+        self.description = record.description
+        self.source = record.source
+
+    def as_record(self) -> EventRecord:
+        return EventRecord(
+            id=self.id,
+            date=self.date,
+            event_type=self.event_type,
+            weapons_test=self.weapons_test,
+            count=self.count,
+            description=self.description,
+            source=self.source,
+        )
+
+
+class ElectionRow(Timestamped, Base):
+    __tablename__ = "elections"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(Text)
+    announced: Mapped[dt.date | None] = mapped_column(Date)
+
+    @classmethod
+    def from_record(cls, record: ElectionRecord) -> "ElectionRow":
+        row = cls(id=record.id)
+        row.assign(record)
+        return row
+
+    def assign(self, record: ElectionRecord) -> None:
+        self.date = record.date
+        self.country = record.country
+        self.kind = record.kind
+        self.source = record.source
+        self.announced = record.announced
+
+    def as_record(self) -> ElectionRecord:
+        return ElectionRecord(
+            id=self.id,
+            date=self.date,
+            country=self.country,
+            kind=self.kind,
+            source=self.source,
+            announced=self.announced,
+        )
+
+
+class ExerciseRow(Timestamped, Base):
+    __tablename__ = "exercises"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    start_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+
+    @classmethod
+    def from_record(cls, record: ExerciseRecord) -> "ExerciseRow":
+        row = cls(id=record.id)
+        row.assign(record)
+        return row
+
+    def assign(self, record: ExerciseRecord) -> None:
+        self.name = record.name
+        self.start_date = record.start_date
+        self.end_date = record.end_date
+        self.approximate = record.approximate
+        self.source = record.source
+
+    def as_record(self) -> ExerciseRecord:
+        return ExerciseRecord(
+            id=self.id,
+            name=self.name,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            approximate=self.approximate,
+            source=self.source,
+        )

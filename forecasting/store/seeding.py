@@ -1,0 +1,139 @@
+"""Mirror the seed files (`Settings.seeds_dir`) into the store, idempotently.
+
+Rows are matched by id. A seed row that is new is inserted, one whose content
+changed is updated in place, an identical one is left alone: seeding twice
+changes nothing. A row that was removed from a seed file is deleted from the
+store, so the store follows corrections in `seeds/` (a re-dated event gets a
+new id; keeping the old one would count the event twice). For events this
+applies only to rows with origin `seed`: events that users imported or added
+(origin `import` or `manual`) are never inserted over, updated or deleted by
+seeding, even when a seed row has the same id (it is reported as kept).
+
+All three files are validated before anything is written, and the whole seed
+runs in the caller's transaction: a bad row anywhere writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forecasting.records import (
+    ElectionRecord,
+    EventRecord,
+    ExerciseRecord,
+    FieldProblem,
+    RecordFileError,
+    read_elections_csv,
+    read_events_csv,
+    read_exercises_csv,
+)
+from forecasting.store.models import ElectionRow, EventRow, ExerciseRow
+from forecasting.store.repository import WriteReport
+
+EVENTS_FILE = "events.csv"
+ELECTIONS_FILE = "elections.csv"
+EXERCISES_FILE = "exercises.csv"
+
+
+@dataclass(frozen=True)
+class SeedData:
+    events: list[EventRecord]
+    elections: list[ElectionRecord]
+    exercises: list[ExerciseRecord]
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    events: WriteReport
+    elections: WriteReport
+    exercises: WriteReport
+
+    @property
+    def changes(self) -> int:
+        return self.events.changes + self.elections.changes + self.exercises.changes
+
+    def lines(self) -> list[str]:
+        return [
+            f"{name}: {report.summary()}"
+            for name, report in (("events", self.events), ("elections", self.elections), ("exercises", self.exercises))
+        ]
+
+
+def read_seed_files(seeds_dir: Path) -> SeedData:
+    """Validate all three seed files; RecordFileError lists the problems of every file at once."""
+    problems: list[FieldProblem] = []
+    results: list[Any] = []
+    for reader, name in (
+        (read_events_csv, EVENTS_FILE),
+        (read_elections_csv, ELECTIONS_FILE),
+        (read_exercises_csv, EXERCISES_FILE),
+    ):
+        try:
+            results.append(reader(seeds_dir / name))
+        except RecordFileError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise RecordFileError(problems)
+    return SeedData(*results)
+
+
+def seed_store(session: Session, seeds_dir: Path) -> SeedReport:
+    data = read_seed_files(seeds_dir)
+    report = SeedReport(
+        events=_seed_events(session, data.events),
+        elections=_mirror(session, ElectionRow, data.elections),
+        exercises=_mirror(session, ExerciseRow, data.exercises),
+    )
+    session.flush()
+    return report
+
+
+def _seed_events(session: Session, records: Sequence[EventRecord]) -> WriteReport:
+    stored = {row.id: row for row in session.scalars(select(EventRow))}
+    report = WriteReport()
+    for record in records:
+        row = stored.get(record.id)
+        if row is None:
+            session.add(EventRow.from_record(record, "seed"))
+            report.inserted.append(record.id)
+        elif row.origin != "seed":
+            report.kept_user_rows.append(record.id)
+        elif row.as_record() == record:
+            report.unchanged.append(record.id)
+        else:
+            row.assign(record)
+            report.updated.append(record.id)
+    seed_ids = {r.id for r in records}
+    for row in stored.values():
+        if row.origin == "seed" and row.id not in seed_ids:
+            session.delete(row)
+            report.removed.append(row.id)
+    return report
+
+
+def _mirror(session: Session, model: type[ElectionRow] | type[ExerciseRow], records: Sequence[Any]) -> WriteReport:
+    """Make a calendar table hold exactly the seed rows (calendars come only from seeds)."""
+    stored = {row.id: row for row in session.scalars(select(model))}
+    report = WriteReport()
+    for record in records:
+        row = stored.get(record.id)
+        if row is None:
+            session.add(model.from_record(record))
+            report.inserted.append(record.id)
+        elif row.as_record() == record:
+            report.unchanged.append(record.id)
+        else:
+            row.assign(record)
+            report.updated.append(record.id)
+    seed_ids = {r.id for r in records}
+    for row in stored.values():
+        if row.id not in seed_ids:
+            session.delete(row)
+            report.removed.append(row.id)
+    return report

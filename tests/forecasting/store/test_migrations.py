@@ -1,0 +1,89 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from forecasting.store import migrate
+from forecasting.store.db import StoreUnavailable
+from forecasting.store.migrate import (
+    current_revision,
+    downgrade_schema,
+    head_revision,
+    require_current_schema,
+    upgrade_schema,
+)
+from forecasting.store.models import Base
+
+HISTORY_TABLES = {"events", "elections", "exercises"}
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_upgrade_from_empty_creates_every_model_table(store_engine: Engine) -> None:
+    assert table_names(store_engine) == set()
+    assert current_revision(store_engine) is None
+
+    upgrade_schema(store_engine)
+
+    assert HISTORY_TABLES <= set(Base.metadata.tables)
+    assert table_names(store_engine) == set(Base.metadata.tables) | {"alembic_version"}
+    assert current_revision(store_engine) == head_revision()
+
+
+def test_migrated_schema_matches_the_models(migrated_engine: Engine) -> None:
+    with migrated_engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_downgrade_to_base_and_upgrade_again(migrated_engine: Engine) -> None:
+    downgrade_schema(migrated_engine, "base")
+    assert table_names(migrated_engine) == {"alembic_version"}
+    assert current_revision(migrated_engine) is None
+
+    upgrade_schema(migrated_engine)
+    assert HISTORY_TABLES <= table_names(migrated_engine)
+    assert current_revision(migrated_engine) == head_revision()
+
+
+def test_upgrade_twice_is_a_no_op(migrated_engine: Engine) -> None:
+    upgrade_schema(migrated_engine)
+    assert current_revision(migrated_engine) == head_revision()
+
+
+def test_require_current_schema_refuses_an_unmigrated_store(store_engine: Engine) -> None:
+    with pytest.raises(StoreUnavailable, match="has no schema yet; run `provocast db upgrade`"):
+        require_current_schema(store_engine)
+    upgrade_schema(store_engine)
+    require_current_schema(store_engine)
+
+
+def test_unreachable_store_is_reported_without_the_password(tmp_path: Path) -> None:
+    from forecasting.store.db import create_store_engine
+
+    engine = create_store_engine("postgresql+psycopg://someone:secret@127.0.0.1:1/nowhere?connect_timeout=2")
+    with pytest.raises(StoreUnavailable) as caught:
+        require_current_schema(engine)
+    assert "cannot open the store at postgresql+psycopg://someone:***@127.0.0.1:1/nowhere" in str(caught.value)
+    assert "secret" not in str(caught.value)
+
+
+def test_new_revision_is_numbered_after_the_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+
+    path = migrate.new_revision(url, "add nothing yet", autogenerate=False)
+
+    assert path.parent == migrations / "versions"
+    assert path.name == "0002_add_nothing_yet.py"
+    text = path.read_text()
+    assert "revision: str = '0002'" in text
+    assert "down_revision: str | None = '0001'" in text
+    assert migrate.head_revision() == "0002"
