@@ -37,7 +37,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("incursion", False,
                   "crossing of the DMZ, the Northern Limit Line or airspace; infiltration by agents, "
                   "submarines, vessels, drones; tunnels"),
-        EventType("harassment", False, "balloons, GPS jamming, loudspeakers and similar non-kinetic pressure"),
+        EventType("harassment", False,
+                  "balloons, GPS jamming, loudspeakers, interceptions without fire, demolitions of inter-Korean "
+                  "roads or buildings and similar pressure without fire at anyone"),
         EventType("armed_clash", False, "exchange of fire, naval battle, shelling of South Korean forces or territory"),
         EventType("attack", False,
                   "terrorism, assassination attempts, hijackings, attacks on aircraft and ships, killings"),
@@ -45,7 +47,8 @@ EVENT_TYPES: dict[str, EventType] = {
                   "nuclear programme steps that are not detonations: reactor restarts, NPT withdrawal, "
                   "facility disclosures, nuclear-powered submarine unveiling"),
         EventType("military_drill", False,
-                  "large exercises, air drills, deployments and declarations of zones without weapons fire"),
+                  "large exercises, air drills (even with air-to-ground firing), deployments of forces or launchers, "
+                  "declarations of zones and sea boundaries; no missile, rocket or artillery test"),
     ]
 }
 
