@@ -661,7 +661,7 @@ def map_csis_rows(
 
     events = [_event(eid, group) for eid, group in grouped.items()]
     events.sort(key=lambda e: (e.date, e.id))
-    return CsisMapping(events=events, accounting=_accounting(rows, grouped, left_out, split_rows))
+    return CsisMapping(events=events, accounting=_accounting(rows, grouped, left_out, split_rows, by_row))
 
 
 def _corrections_by_row(
@@ -795,11 +795,14 @@ def _accounting(
     grouped: dict[str, list[_Part]],
     left_out: dict[int, str],
     split_rows: set[int],
+    corrections: dict[int, list[CsisCorrection]],
 ) -> list[CsisAccounting]:
     firsts: dict[int, list[str]] = {}
     merged_into: dict[int, list[str]] = {}
+    first_line: dict[str, int] = {}
     for eid, group in grouped.items():
         firsts.setdefault(group[0].row.line, []).append(eid)
+        first_line[eid] = group[0].row.line
         for part in group[1:]:
             merged_into.setdefault(part.row.line, []).append(eid)
     result = []
@@ -811,15 +814,18 @@ def _accounting(
         own = firsts.get(row.line, [])
         into = merged_into.get(row.line, [])
         ids = tuple(sorted(own + into))
+        fixes = "".join(f"; corrected {c.field}" + (f" to {c.value}" if c.field == "date" else "")
+                        for c in corrections.get(row.line, []))
         if own:
             reason = "two kinds on one row, two events" if row.line in split_rows else "one event"
             if into:
                 reason += f"; merged into {', '.join(sorted(into))} for its other kind"
-            result.append(CsisAccounting(row.line, row.date, label, MAPPED, ids, reason))
+            result.append(CsisAccounting(row.line, row.date, label, MAPPED, ids, reason + fixes))
         else:
+            firsts_of = ", ".join(f"line {first_line[eid]}" for eid in sorted(into))
             result.append(CsisAccounting(
                 row.line, row.date, label, MERGED, ids,
-                "same date and type as an earlier row of the file; counts added when both are known",
+                f"same date and type as the row on {firsts_of}; counts added when both are known" + fixes,
             ))
     return result
 
