@@ -12,6 +12,7 @@ import typer
 
 from forecasting.cli.db_commands import fail, reports_errors, store_session
 from forecasting.records import RecordError, event_from_row, parse_date, parse_event_type
+from forecasting.settings import get_settings
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
 from forecasting.store.repository import (
     EventFilter,
@@ -160,7 +161,7 @@ def import_command(
     ] = False,
 ) -> None:
     """Merge events from a CSV file: all rows or none. Stored ids that differ are refused without --update."""
-    batch = read_import_file(file, file_format.value)
+    batch = read_import_file(file, file_format.value, get_settings().seeds_dir)
     with store_session() as session:
         report = import_events(session, batch, update=update, dry_run=dry_run)
     for note in batch.notes:

@@ -9,14 +9,16 @@ replaced and becomes a user row (origin `import`) that seeding leaves alone.
 
 Formats: `seed` is the schema of `seeds/events.csv`; `csis` is a copy of the
 CSIS Beyond Parallel "Database of North Korean Provocations" (newer than the
-snapshot the seeds were curated from), mapped by `forecasting.csis`. Its ids
-are deterministic (`YYYY-MM-DD-<event_type>`), so the events the store already
-holds are recognised rather than duplicated.
+snapshot the seeds were curated from), mapped by `forecasting.csis` with the
+same sourced corrections as the seeds (`seeds/curation/corrections.csv`). Its
+ids are deterministic (`YYYY-MM-DD-<event_type>`), so the events the store
+already holds are recognised rather than duplicated.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,11 +55,16 @@ class ImportBatch:
         return self.lines.get(event_id, 0)
 
 
-def read_import_file(path: Path, file_format: ImportFormat) -> ImportBatch:
+CSIS_CORRECTIONS = Path("curation") / "corrections.csv"
+
+
+def read_import_file(path: Path, file_format: ImportFormat, seeds_dir: Path | None = None) -> ImportBatch:
+    """Read and validate a whole file; `seeds_dir` holds the CSIS corrections the seeds were curated with."""
     if file_format == "seed":
         return _read_seed_format(path)
     if file_format == "csis":
-        return _read_csis_format(path)
+        corrections = seeds_dir / CSIS_CORRECTIONS if seeds_dir is not None else None
+        return _read_csis_format(path, corrections)
     raise RecordError("format", f"unknown import format {file_format!r}; expected one of: {', '.join(IMPORT_FORMATS)}")
 
 
@@ -68,13 +75,29 @@ def _read_seed_format(path: Path) -> ImportBatch:
     return ImportBatch(str(path), events, {event.id: line for (line, _), event in zip(numbered, events)})
 
 
-def _read_csis_format(path: Path) -> ImportBatch:
-    from forecasting.csis import map_csis_rows, read_csis_csv  # written alongside; imported only when used
+def _read_csis_format(path: Path, corrections_file: Path | None) -> ImportBatch:
+    from forecasting.csis import MAPPED, map_csis_rows, read_corrections_csv, read_csis_csv
 
-    mapped = map_csis_rows(read_csis_csv(path), str(path))
+    corrections = (
+        read_corrections_csv(corrections_file) if corrections_file is not None and corrections_file.exists() else []
+    )
+    mapping = map_csis_rows(read_csis_csv(path), str(path), corrections)
+    lines: dict[str, int] = {}
+    for entry in mapping.accounting:
+        if entry.outcome == MAPPED:
+            for event_id in entry.event_ids:
+                lines.setdefault(event_id, entry.line)
     # Mapped records go through the same parser as every other write path.
-    events = parse_rows(((0, event.as_row()) for event in mapped.events), event_from_row, str(path))
-    return ImportBatch(str(path), events)
+    events = parse_rows(
+        ((lines.get(event.id, 0), event.as_row()) for event in mapping.events), event_from_row, str(path)
+    )
+    outcomes = Counter(entry.outcome for entry in mapping.accounting)
+    note = (
+        f"{path}: {len(mapping.accounting)} CSIS rows -> {len(events)} events "
+        f"({outcomes[MAPPED]} rows mapped, {outcomes['merged']} merged into another row's event, "
+        f"{outcomes['left_out']} left out; corrections applied: {len(corrections)})"
+    )
+    return ImportBatch(str(path), events, lines, [note])
 
 
 def import_events(session: Session, batch: ImportBatch, *, update: bool = False, dry_run: bool = False) -> WriteReport:

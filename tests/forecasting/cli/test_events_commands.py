@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from forecasting.cli import app
 from forecasting.records import read_events_csv
-from tests.fixtures import EVENT_HEADER, FIXTURE_SEEDS, shipped_seeds_dir, write_text
+from forecasting.store.importing import read_import_file
+from tests.fixtures import EVENT_HEADER, FIXTURE_SEEDS, SHARED_CSIS_FILE, shipped_seeds_dir, write_text
 
 runner = CliRunner()
 NUCLEAR_TEST_IDS = [
@@ -221,3 +222,21 @@ def test_shipped_seeds_hold_exactly_the_six_nuclear_tests(store_env: str, monkey
         "2006-10-09", "2009-05-25", "2013-02-12", "2016-01-06", "2016-09-09", "2017-09-03",
     ]
     assert all(event["weapons_test"] and event["source"] for event in events)
+
+
+def test_csis_import_dry_run_on_the_shipped_seeds_finds_nothing_new(
+    store_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVOCAST_SEEDS_DIR", str(shipped_seeds_dir()))
+    invoke("db", "upgrade")
+    invoke("seed")
+    mapped = read_import_file(SHARED_CSIS_FILE, "csis", shipped_seeds_dir()).events
+
+    result = invoke("events", "import", str(SHARED_CSIS_FILE), "--format", "csis", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    note, summary = result.stdout.splitlines()
+    assert note.startswith(f"{SHARED_CSIS_FILE}: ") and f"-> {len(mapped)} events" in note
+    assert summary == (
+        f"dry run of {SHARED_CSIS_FILE}: would have inserted 0, updated 0, unchanged {len(mapped)}; nothing written"
+    )
