@@ -1,0 +1,190 @@
+"""An ensemble: a weighted mixture of the component models' forecast distributions.
+
+The weights come from backtest scores on windows that closed before the
+ensemble's cutoff only (stacking: the weights that maximise the log score of
+the mixture's probability of at least one event on those windows, pulled
+towards equal weights). Components that fail to fit are reported and left out,
+their weight shared among the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.calendar_features import WindowSpec
+from forecasting.history import History
+from forecasting.models.base import (
+    DEFAULT_SAMPLES,
+    CountForecast,
+    CountModel,
+    ModelFitError,
+    SimulatedPaths,
+)
+from forecasting.scoring import PROBABILITY_CLIP
+from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.window_forecast import WindowSamples
+
+# Pseudo-windows of equal weighting added to the stacking objective.
+STACKING_PRIOR_WINDOWS = 1.0
+
+
+def stacking_weights(probabilities: np.ndarray, outcomes: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Mixture weights maximising sum log(sum_k w_k p_ik(outcome_i)) plus a pull to equal weights.
+
+    `probabilities` is windows x models: each model's probability of at least
+    one event. With no windows the weights are equal.
+    """
+    n_windows, n_models = probabilities.shape
+    weights = np.full(n_models, 1.0 / n_models)
+    if n_windows == 0:
+        return weights
+    p = np.clip(probabilities, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
+    likelihood = np.where(outcomes[:, None] > 0, p, 1 - p)
+    for _ in range(iterations):  # EM for mixture weights
+        responsibility = likelihood * weights[None, :]
+        responsibility /= responsibility.sum(axis=1, keepdims=True)
+        weights = (responsibility.sum(axis=0) + STACKING_PRIOR_WINDOWS / n_models) / (n_windows + STACKING_PRIOR_WINDOWS)
+    return weights / weights.sum()
+
+
+def mix_forecasts(forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble") -> CountForecast:
+    """Draw each sample path from component k with probability w_k (fixed allocation, no extra noise)."""
+    names = _weighted_names(forecasts, weights, name)
+    first = forecasts[names[0]]
+    takes = _allocation(names, weights, first.paths.shape[0])
+    any_election = any(forecasts[n].baseline_intensity is not None for n in names)
+    return CountForecast(
+        model=name,
+        event_types=first.event_types,
+        cutoff=first.cutoff,
+        days=first.days,
+        paths=_stack_rows([forecasts[n].paths for n in names], takes),
+        intensity=_stack_rows([forecasts[n].intensity for n in names], takes),
+        baseline_intensity=_stack_rows([_baseline_or_own(forecasts[n]) for n in names], takes) if any_election else None,
+        notes=["weights: " + ", ".join(f"{n} {weights[n]:.2f}" for n in names)],
+        election_effect_interval=_mixture_has_interval([forecasts[n] for n in names]),
+    )
+
+
+def mix_window_samples(samples: dict[str, WindowSamples], weights: dict[str, float]) -> WindowSamples:
+    """The same mixture as `mix_forecasts`, on per-path window sums (what backtests keep)."""
+    names = _weighted_names(samples, weights, "ensemble")
+    takes = _allocation(names, weights, len(samples[names[0]].totals))
+    any_election = any(samples[n].baseline_sums is not None for n in names)
+    return WindowSamples(
+        totals=_stack_rows([samples[n].totals for n in names], takes),
+        intensity_sums=_stack_rows([samples[n].intensity_sums for n in names], takes),
+        baseline_sums=_stack_rows(
+            [s.baseline_sums if s.baseline_sums is not None else s.intensity_sums for s in (samples[n] for n in names)], takes
+        ) if any_election else None,
+        effect_interval=any(samples[n].effect_interval for n in names if samples[n].baseline_sums is not None),
+    )
+
+
+def _weighted_names(items: dict[str, Any], weights: dict[str, float], name: str) -> list[str]:
+    names = [n for n in items if weights.get(n, 0.0) > 0]
+    if not names:
+        raise ModelFitError(name, "no component forecast to mix")
+    return names
+
+
+def _allocation(names: list[str], weights: dict[str, float], total: int) -> np.ndarray:
+    shares = np.array([weights[n] for n in names], dtype=float)
+    return _largest_remainder(shares / shares.sum(), total)
+
+
+def _stack_rows(arrays: list[np.ndarray], takes: np.ndarray) -> np.ndarray:
+    # Paths are exchangeable, so the first `take` of each component are a fair draw.
+    return np.concatenate([array[:take] for array, take in zip(arrays, takes)], axis=0)
+
+
+def _baseline_or_own(forecast: CountForecast) -> np.ndarray:
+    return forecast.baseline_intensity if forecast.baseline_intensity is not None else forecast.intensity
+
+
+def _mixture_has_interval(forecasts: list[CountForecast]) -> bool:
+    # The pooled per-path ratios carry model uncertainty too; one component with
+    # a known interval is enough for the mixture's interval to mean something.
+    return any(f.election_effect_interval for f in forecasts if f.baseline_intensity is not None)
+
+
+def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+    raw = shares * total
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts))[: total - counts.sum()]:
+        counts[i] += 1
+    return counts
+
+
+class EnsembleModel(CountModel):
+    name = "ensemble"
+    has_election_term = True
+
+    def __init__(
+        self,
+        event_types: tuple[str, ...] = EVENT_GROUPS[WEAPONS_GROUP],
+        window: WindowSpec = WindowSpec(),
+        samples: int = DEFAULT_SAMPLES,
+        weights: dict[str, float] | None = None,
+    ):
+        super().__init__(event_types, window, samples)
+        self.weights = dict(weights or {})
+        self.components: dict[str, CountModel] = {}
+        self.failures: dict[str, str] = {}
+
+    def fit(self, history: History, cutoff: date) -> "EnsembleModel":
+        from forecasting.models.catalogue import build_model
+
+        fitted = {}
+        for name in self.weights:
+            try:
+                fitted[name] = build_model(name, self.event_types, self.window, self.samples).fit(history, cutoff)
+            except ModelFitError as error:
+                self.failures[name] = error.reason
+        return self.use_components(fitted, cutoff)
+
+    def use_components(self, fitted: dict[str, CountModel], cutoff: date) -> "EnsembleModel":
+        """Adopt already fitted components (retraining fits each model once and reuses it here)."""
+        for name in self.weights:
+            if name not in fitted and name not in self.failures:
+                self.failures[name] = "not fitted"
+        self.components = {n: m for n, m in fitted.items() if self.weights.get(n, 0.0) > 0}
+        if not self.components:
+            raise ModelFitError(self.name, "every component failed: " + "; ".join(f"{n}: {r}" for n, r in self.failures.items()))
+        total = sum(self.weights[n] for n in self.components)
+        self.weights = {n: self.weights[n] / total for n in self.components}
+        self.cutoff = cutoff
+        self.fit_notes = [f"{n} left out: {reason}" for n, reason in self.failures.items()]
+        return self
+
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
+        forecasts = {}
+        for name, component in self.components.items():
+            child = np.random.default_rng(rng.integers(2**63))
+            simulated = component._simulate(days, child)
+            forecasts[name] = CountForecast(
+                model=name, event_types=self.event_types, cutoff=self._require_fitted(), days=days,
+                paths=simulated.paths, intensity=simulated.intensity, baseline_intensity=simulated.baseline_intensity,
+                election_effect_interval=component.election_effect_interval,
+            )
+        mixed = mix_forecasts(forecasts, self.weights)
+        self.election_effect_interval = mixed.election_effect_interval
+        return SimulatedPaths(mixed.paths, mixed.intensity, mixed.baseline_intensity, mixed.notes)
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights,
+            "failures": self.failures,
+            "components": {name: model.to_dict() for name, model in self.components.items()},
+        }
+
+    def load_parameters(self, data: dict[str, Any]) -> None:
+        from forecasting.models.catalogue import model_from_dict
+
+        self.weights = {k: float(v) for k, v in data["weights"].items()}
+        self.failures = dict(data.get("failures", {}))
+        self.components = {name: model_from_dict(spec) for name, spec in data["components"].items()}
