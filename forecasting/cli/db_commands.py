@@ -91,7 +91,7 @@ def upgrade_command(
     """Create or migrate the store's tables (PROVOCAST_DATABASE_URL) to the latest revision."""
     engine = create_store_engine(get_settings().database_url)
     try:
-        before = _revision_or_fail(engine)
+        before = current_revision(engine)
         upgrade_schema(engine, revision)
         after = current_revision(engine)
     finally:
@@ -124,7 +124,7 @@ def current_command() -> None:
     """Show the store's schema revision and the latest one."""
     engine = create_store_engine(get_settings().database_url)
     try:
-        current = _revision_or_fail(engine)
+        current = current_revision(engine)
     finally:
         engine.dispose()
     typer.echo(f"{display_url(engine)}: revision {current or 'none (empty)'}; latest is {head_revision()}")
@@ -141,13 +141,6 @@ def revision_command(
     """Write the next numbered migration file (for developers adding tables)."""
     path = new_revision(get_settings().database_url, message, autogenerate)
     typer.echo(f"wrote {path}; review it, then run `provocast db upgrade`")
-
-
-def _revision_or_fail(engine) -> str | None:  # type: ignore[no-untyped-def]
-    try:
-        return current_revision(engine)
-    except SQLAlchemyError as error:
-        raise StoreUnavailable(f"cannot open the store at {display_url(engine)}: {describe_error(error)}") from None
 
 
 @reports_errors

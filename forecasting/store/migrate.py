@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,8 +37,12 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The store's revision (None when empty); StoreUnavailable when it cannot be reached."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise StoreUnavailable(f"cannot open the store at {display_url(engine)}: {describe_error(error)}") from None
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
@@ -60,10 +65,7 @@ def _run(engine: Engine, step) -> None:  # type: ignore[no-untyped-def]
 
 def require_current_schema(engine: Engine) -> None:
     """Raise StoreUnavailable unless the store is reachable and at the head revision."""
-    try:
-        current = current_revision(engine)
-    except SQLAlchemyError as error:
-        raise StoreUnavailable(f"cannot open the store at {display_url(engine)}: {describe_error(error)}") from None
+    current = current_revision(engine)
     head = head_revision()
     if current != head:
         state = "has no schema yet" if current is None else f"is at revision {current}, not {head}"
@@ -81,6 +83,8 @@ def new_revision(url: str, message: str, autogenerate: bool = True) -> Path:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             script = command.revision(config, message=message, autogenerate=autogenerate, rev_id=rev_id)
+    except CommandError as error:  # e.g. the store is not at head, so the diff would be wrong
+        raise StoreUnavailable(f"cannot write a revision against {display_url(engine)}: {error}") from None
     finally:
         engine.dispose()
     assert script is not None and not isinstance(script, list)

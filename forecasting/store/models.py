@@ -10,7 +10,7 @@ never touches them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+from typing import Literal
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, Integer, MetaData, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -18,7 +18,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from forecasting.records import ElectionRecord, EventRecord, ExerciseRecord
 
 Origin = Literal["seed", "import", "manual"]
-ORIGINS: tuple[str, ...] = get_args(Origin)
 
 # Named constraints keep future migrations (and SQLite batch mode) predictable.
 NAMING_CONVENTION = {

@@ -15,7 +15,7 @@ runs in the caller's transaction: a bad row anywhere writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,23 +86,39 @@ def read_seed_files(seeds_dir: Path) -> SeedData:
 def seed_store(session: Session, seeds_dir: Path) -> SeedReport:
     data = read_seed_files(seeds_dir)
     report = SeedReport(
-        events=_seed_events(session, data.events),
-        elections=_mirror(session, ElectionRow, data.elections),
-        exercises=_mirror(session, ExerciseRow, data.exercises),
+        events=_mirror(
+            session, EventRow, data.events,
+            new_row=lambda record: EventRow.from_record(record, "seed"),
+            owned=lambda row: row.origin == "seed",
+        ),
+        elections=_mirror(session, ElectionRow, data.elections, new_row=ElectionRow.from_record),
+        exercises=_mirror(session, ExerciseRow, data.exercises, new_row=ExerciseRow.from_record),
     )
     session.flush()
     return report
 
 
-def _seed_events(session: Session, records: Sequence[EventRecord]) -> WriteReport:
-    stored = {row.id: row for row in session.scalars(select(EventRow))}
+def _mirror(
+    session: Session,
+    model: type[Any],
+    records: Sequence[Any],
+    *,
+    new_row: Callable[[Any], Any],
+    owned: Callable[[Any], bool] = lambda row: True,
+) -> WriteReport:
+    """Make the rows seeding owns in a table equal the seed records; leave the others alone.
+
+    Calendars come only from seeds, so seeding owns every row; it owns only the
+    `seed` events.
+    """
+    stored = {row.id: row for row in session.scalars(select(model))}
     report = WriteReport()
     for record in records:
         row = stored.get(record.id)
         if row is None:
-            session.add(EventRow.from_record(record, "seed"))
+            session.add(new_row(record))
             report.inserted.append(record.id)
-        elif row.origin != "seed":
+        elif not owned(row):
             report.kept_user_rows.append(record.id)
         elif row.as_record() == record:
             report.unchanged.append(record.id)
@@ -111,29 +127,7 @@ def _seed_events(session: Session, records: Sequence[EventRecord]) -> WriteRepor
             report.updated.append(record.id)
     seed_ids = {r.id for r in records}
     for row in stored.values():
-        if row.origin == "seed" and row.id not in seed_ids:
-            session.delete(row)
-            report.removed.append(row.id)
-    return report
-
-
-def _mirror(session: Session, model: type[ElectionRow] | type[ExerciseRow], records: Sequence[Any]) -> WriteReport:
-    """Make a calendar table hold exactly the seed rows (calendars come only from seeds)."""
-    stored = {row.id: row for row in session.scalars(select(model))}
-    report = WriteReport()
-    for record in records:
-        row = stored.get(record.id)
-        if row is None:
-            session.add(model.from_record(record))
-            report.inserted.append(record.id)
-        elif row.as_record() == record:
-            report.unchanged.append(record.id)
-        else:
-            row.assign(record)
-            report.updated.append(record.id)
-    seed_ids = {r.id for r in records}
-    for row in stored.values():
-        if row.id not in seed_ids:
+        if owned(row) and row.id not in seed_ids:
             session.delete(row)
             report.removed.append(row.id)
     return report

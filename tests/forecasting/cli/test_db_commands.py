@@ -71,3 +71,23 @@ def test_bad_seed_file_exits_2_naming_file_line_and_field(
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {seeds / 'events.csv'}:6: field 'event_type': unknown event type 'nuclear'")
     assert "Traceback" not in result.output
+
+
+def test_revision_against_an_unmigrated_store_is_refused(
+    store_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from forecasting.store import migrate
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
+
+    result = runner.invoke(app, ["db", "revision", "add a table"])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: cannot write a revision against {display_url(store_env)}: Target database is not up to date.\n"
+    )
+    assert sorted(p.name for p in (copy / "versions").glob("*.py")) == ["0001_history_tables.py"]
