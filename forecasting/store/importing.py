@@ -26,6 +26,7 @@ from typing import Literal, TextIO, get_args
 
 from sqlalchemy.orm import Session
 
+from forecasting.csis import LEFT_OUT, MAPPED, MERGED, map_csis_rows, read_corrections_csv, read_csis_csv
 from forecasting.records import (
     EVENT_COLUMNS,
     EventRecord,
@@ -76,8 +77,6 @@ def _read_seed_format(path: Path) -> ImportBatch:
 
 
 def _read_csis_format(path: Path, corrections_file: Path | None) -> ImportBatch:
-    from forecasting.csis import MAPPED, map_csis_rows, read_corrections_csv, read_csis_csv
-
     corrections = (
         read_corrections_csv(corrections_file) if corrections_file is not None and corrections_file.exists() else []
     )
@@ -94,8 +93,8 @@ def _read_csis_format(path: Path, corrections_file: Path | None) -> ImportBatch:
     outcomes = Counter(entry.outcome for entry in mapping.accounting)
     note = (
         f"{path}: {len(mapping.accounting)} CSIS rows -> {len(events)} events "
-        f"({outcomes[MAPPED]} rows mapped, {outcomes['merged']} merged into another row's event, "
-        f"{outcomes['left_out']} left out; corrections applied: {len(corrections)})"
+        f"({outcomes[MAPPED]} rows mapped, {outcomes[MERGED]} merged into another row's event, "
+        f"{outcomes[LEFT_OUT]} left out; corrections applied: {len(corrections)})"
     )
     return ImportBatch(str(path), events, lines, [note])
 
