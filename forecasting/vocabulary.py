@@ -85,7 +85,7 @@ def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str,
     a name that is neither a type nor a group.
     """
     if not names:
-        return EVENT_GROUPS[WEAPONS_GROUP]
+        return tuple(sorted(EVENT_GROUPS[WEAPONS_GROUP]))
     resolved: set[str] = set()
     for name in names:
         if name in EVENT_GROUPS:

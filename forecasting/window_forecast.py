@@ -32,6 +32,8 @@ class ElectionEffect:
     ratio: float | None
     lower: float | None
     upper: float | None
+    expected_count_without_election: float | None
+    probability_any_without_election: float | None
     note: str
 
 
@@ -49,6 +51,7 @@ class WindowSamples:
     totals: np.ndarray
     intensity_sums: np.ndarray
     baseline_sums: np.ndarray | None
+    baseline_totals: np.ndarray | None = None
     effect_interval: bool = True
 
     @classmethod
@@ -57,6 +60,7 @@ class WindowSamples:
             totals=forecast.window_totals.astype(np.int32),
             intensity_sums=forecast.intensity.sum(axis=1).astype(np.float32),
             baseline_sums=None if forecast.baseline_intensity is None else forecast.baseline_intensity.sum(axis=1).astype(np.float32),
+            baseline_totals=None if forecast.baseline_paths is None else forecast.baseline_paths.sum(axis=1).astype(np.int32),
             effect_interval=forecast.election_effect_interval,
         )
 
@@ -81,12 +85,20 @@ class WindowSamples:
 
     def election_effect(self) -> ElectionEffect:
         if self.baseline_sums is None:
-            return ElectionEffect(None, None, None, "this model has no election term, so it shows no election effect")
-        ratio = float(np.mean(self.intensity_sums, dtype=np.float64) / np.mean(self.baseline_sums, dtype=np.float64))
+            return ElectionEffect(None, None, None, None, None, "this model has no election term, so it shows no election effect")
+        expected_without = float(np.mean(self.baseline_sums, dtype=np.float64))
+        ratio = self.expected_count / expected_without
+        p_without = None if self.baseline_totals is None else float(np.mean(self.baseline_totals > 0))
         if not self.effect_interval:
-            return ElectionEffect(ratio, None, None, "point estimate only: the model gives no uncertainty for its election term")
+            return ElectionEffect(
+                ratio, None, None, expected_without, p_without,
+                "point estimate only: the model gives no uncertainty for its election term",
+            )
         lower, upper = np.quantile(self.intensity_sums / self.baseline_sums, [0.025, 0.975])
-        return ElectionEffect(ratio, float(lower), float(upper), "95% interval over parameter and path uncertainty")
+        return ElectionEffect(
+            ratio, float(lower), float(upper), expected_without, p_without,
+            "95% interval over parameter and path uncertainty",
+        )
 
 
 @dataclass

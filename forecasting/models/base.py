@@ -47,8 +47,9 @@ class CountForecast:
 
     `paths[s, d]` is the count on day d of sample path s; `intensity[s, d]` is
     the expected count on that day given the path's parameters and history.
-    `baseline_intensity` is the same without any election covariate (None for
-    models with no election term): the ratio of their sums is the election effect.
+    `baseline_intensity` and `baseline_paths` are the same had there been no
+    election (None for models with no election term), drawn from the same
+    random numbers: the ratio of the intensity sums is the election effect.
     """
 
     model: str
@@ -58,6 +59,7 @@ class CountForecast:
     paths: np.ndarray
     intensity: np.ndarray
     baseline_intensity: np.ndarray | None
+    baseline_paths: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     # False when the model has no parameter uncertainty for its election term.
     election_effect_interval: bool = True
@@ -74,7 +76,13 @@ class SimulatedPaths:
     paths: np.ndarray
     intensity: np.ndarray
     baseline_intensity: np.ndarray | None
+    baseline_paths: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+
+    def window(self, first: int) -> "SimulatedPaths":
+        """The same paths from day index `first` on."""
+        cut = lambda a: None if a is None else a[:, first:]  # noqa: E731
+        return SimulatedPaths(self.paths[:, first:], self.intensity[:, first:], cut(self.baseline_intensity), cut(self.baseline_paths), self.notes)
 
 
 @dataclass
@@ -130,23 +138,33 @@ class CountModel(ABC):
             )
         rng = np.random.default_rng(seed)
         lead_days = day_index(cutoff + timedelta(days=1), end)
-        forecast = self._simulate(lead_days, rng)
         first = (pd.Timestamp(start) - lead_days[0]).days
+        simulated = self._simulate(lead_days, rng, self.samples).window(first)
+        return self.as_forecast(lead_days[first:], simulated)
+
+    def as_forecast(self, days: pd.DatetimeIndex, simulated: SimulatedPaths) -> CountForecast:
         return CountForecast(
             model=self.name,
             event_types=self.event_types,
-            cutoff=cutoff,
-            days=lead_days[first:],
-            paths=forecast.paths[:, first:],
-            intensity=forecast.intensity[:, first:],
-            baseline_intensity=None if forecast.baseline_intensity is None else forecast.baseline_intensity[:, first:],
-            notes=self.fit_notes + forecast.notes,
+            cutoff=self._require_fitted(),
+            days=days,
+            paths=simulated.paths,
+            intensity=simulated.intensity,
+            baseline_intensity=simulated.baseline_intensity,
+            baseline_paths=simulated.baseline_paths,
+            notes=self.fit_notes + simulated.notes,
             election_effect_interval=self.election_effect_interval,
         )
 
+    def simulate_from_cutoff(self, days_ahead: int, seed: int = 0) -> tuple[pd.DatetimeIndex, SimulatedPaths]:
+        """Paths for every day from the day after the cutoff, `days_ahead` days long."""
+        cutoff = self._require_fitted()
+        days = day_index(cutoff + timedelta(days=1), cutoff + timedelta(days=days_ahead))
+        return days, self._simulate(days, np.random.default_rng(seed), self.samples)
+
     @abstractmethod
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
-        """Simulate every day from the day after the cutoff through the window's end."""
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
+        """Simulate `samples` paths of every day from the day after the cutoff through the window's end."""
 
     @abstractmethod
     def parameters(self) -> dict[str, Any]:

@@ -51,11 +51,13 @@ def stacking_weights(probabilities: np.ndarray, outcomes: np.ndarray, iterations
     return weights / weights.sum()
 
 
-def mix_forecasts(forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble") -> CountForecast:
-    """Draw each sample path from component k with probability w_k (fixed allocation, no extra noise)."""
-    names = _weighted_names(forecasts, weights, name)
+def concatenate_forecasts(forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble") -> CountForecast:
+    """Pool component forecasts whose path counts were already allocated by weight."""
+    names = list(forecasts)
+    if not names:
+        raise ModelFitError(name, "no component forecast to mix")
     first = forecasts[names[0]]
-    takes = _allocation(names, weights, first.paths.shape[0])
+    takes = np.array([forecasts[n].paths.shape[0] for n in names])
     any_election = any(forecasts[n].baseline_intensity is not None for n in names)
     return CountForecast(
         model=name,
@@ -65,6 +67,7 @@ def mix_forecasts(forecasts: dict[str, CountForecast], weights: dict[str, float]
         paths=_stack_rows([forecasts[n].paths for n in names], takes),
         intensity=_stack_rows([forecasts[n].intensity for n in names], takes),
         baseline_intensity=_stack_rows([_baseline_or_own(forecasts[n]) for n in names], takes) if any_election else None,
+        baseline_paths=_stack_rows([_baseline_paths_or_own(forecasts[n]) for n in names], takes) if any_election else None,
         notes=["weights: " + ", ".join(f"{n} {weights[n]:.2f}" for n in names)],
         election_effect_interval=_mixture_has_interval([forecasts[n] for n in names]),
     )
@@ -80,6 +83,9 @@ def mix_window_samples(samples: dict[str, WindowSamples], weights: dict[str, flo
         intensity_sums=_stack_rows([samples[n].intensity_sums for n in names], takes),
         baseline_sums=_stack_rows(
             [s.baseline_sums if s.baseline_sums is not None else s.intensity_sums for s in (samples[n] for n in names)], takes
+        ) if any_election else None,
+        baseline_totals=_stack_rows(
+            [s.baseline_totals if s.baseline_totals is not None else s.totals for s in (samples[n] for n in names)], takes
         ) if any_election else None,
         effect_interval=any(samples[n].effect_interval for n in names if samples[n].baseline_sums is not None),
     )
@@ -104,6 +110,10 @@ def _stack_rows(arrays: list[np.ndarray], takes: np.ndarray) -> np.ndarray:
 
 def _baseline_or_own(forecast: CountForecast) -> np.ndarray:
     return forecast.baseline_intensity if forecast.baseline_intensity is not None else forecast.intensity
+
+
+def _baseline_paths_or_own(forecast: CountForecast) -> np.ndarray:
+    return forecast.baseline_paths if forecast.baseline_paths is not None else forecast.paths
 
 
 def _mixture_has_interval(forecasts: list[CountForecast]) -> bool:
@@ -158,22 +168,24 @@ class EnsembleModel(CountModel):
         total = sum(self.weights[n] for n in self.components)
         self.weights = {n: self.weights[n] / total for n in self.components}
         self.cutoff = cutoff
-        self.fit_notes = [f"{n} left out: {reason}" for n, reason in self.failures.items()]
+        self.fit_notes = [f"{n} left out: {reason}" for n, reason in self.failures.items()] + [
+            f"{n}: {note}" for n, m in self.components.items() for note in m.fit_notes if note.startswith("election_")
+        ]
         return self
 
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
+        # Each component simulates only the paths the mixture takes from it.
+        names = list(self.components)
+        takes = _allocation(names, self.weights, samples)
         forecasts = {}
-        for name, component in self.components.items():
+        for name, take in zip(names, takes):
             child = np.random.default_rng(rng.integers(2**63))
-            simulated = component._simulate(days, child)
-            forecasts[name] = CountForecast(
-                model=name, event_types=self.event_types, cutoff=self._require_fitted(), days=days,
-                paths=simulated.paths, intensity=simulated.intensity, baseline_intensity=simulated.baseline_intensity,
-                election_effect_interval=component.election_effect_interval,
-            )
-        mixed = mix_forecasts(forecasts, self.weights)
+            if take > 0:
+                component = self.components[name]
+                forecasts[name] = component.as_forecast(days, component._simulate(days, child, int(take)))
+        mixed = concatenate_forecasts(forecasts, self.weights)
         self.election_effect_interval = mixed.election_effect_interval
-        return SimulatedPaths(mixed.paths, mixed.intensity, mixed.baseline_intensity, mixed.notes)
+        return SimulatedPaths(mixed.paths, mixed.intensity, mixed.baseline_intensity, mixed.baseline_paths, mixed.notes)
 
     def parameters(self) -> dict[str, Any]:
         return {

@@ -104,8 +104,8 @@ class GlmCountModel(CountModel):
             raise ModelFitError(self.name, f"GLM coefficients diverge ({design.columns[worst]}={params[worst]:.1f})")
         return result
 
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
-        draws = rng.multivariate_normal(self.coefficients, self.covariance, size=self.samples, method="cholesky")
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
+        draws = rng.multivariate_normal(self.coefficients, self.covariance, size=samples, method="cholesky")
         calendar = self._design(days, self.calendars, np.zeros((len(days), len(HALF_LIVES))))[self.columns]
         is_excitation = np.array([c.startswith("recent_h") for c in self.columns])
         is_election = np.isin(self.columns, election_columns(self.columns))
@@ -113,22 +113,24 @@ class GlmCountModel(CountModel):
         election_eta = calendar.to_numpy()[:, is_election] @ draws[:, is_election].T
         excitation_coef = draws[:, is_excitation]  # samples x half-lives
         factors = decay_factors(HALF_LIVES)
-        uniforms = rng.random((len(days), self.samples))
-        with_election = _ForwardPath(self.state, self.samples)
-        without_election = _ForwardPath(self.state, self.samples) if self.has_election_term else None
-        paths = np.empty((self.samples, len(days)), dtype=np.int64)
-        intensity = np.empty((self.samples, len(days)))
-        baseline = np.empty((self.samples, len(days))) if without_election else None
+        uniforms = rng.random((len(days), samples))
+        with_election = _ForwardPath(self.state, samples)
+        without_election = _ForwardPath(self.state, samples) if self.has_election_term else None
+        paths = np.empty((samples, len(days)), dtype=np.int16)
+        intensity = np.empty((samples, len(days)))
+        baseline = np.empty((samples, len(days))) if without_election else None
+        baseline_paths = np.empty((samples, len(days)), dtype=np.int16) if without_election else None
         for t in range(len(days)):
             rate = with_election.rate(fixed_eta[t], excitation_coef)
             counts = negative_binomial_from_uniform(uniforms[t], rate, self.alpha)
             with_election.step(counts, factors)
             paths[:, t], intensity[:, t] = counts, rate
-            if without_election is not None and baseline is not None:
+            if without_election is not None and baseline is not None and baseline_paths is not None:
                 rate_without = without_election.rate(fixed_eta[t] - election_eta[t], excitation_coef)
-                without_election.step(negative_binomial_from_uniform(uniforms[t], rate_without, self.alpha), factors)
-                baseline[:, t] = rate_without
-        return SimulatedPaths(paths=paths, intensity=intensity, baseline_intensity=baseline)
+                counts_without = negative_binomial_from_uniform(uniforms[t], rate_without, self.alpha)
+                without_election.step(counts_without, factors)
+                baseline[:, t], baseline_paths[:, t] = rate_without, counts_without
+        return SimulatedPaths(paths, intensity, baseline, baseline_paths)
 
     def parameters(self) -> dict[str, Any]:
         return {

@@ -12,10 +12,13 @@ past event adds to the rate rather than multiplying it, which is the classic
 form for launches that come in campaigns.
 
 Fitted by penalised maximum likelihood (Poisson log-likelihood, analytic
-gradient, L-BFGS-B). The election and exercise coefficients carry a normal
-prior with standard deviation 1 on the log scale: each is estimated from a
-dozen or so windows, and unpenalised they run to extreme values whenever a
-kind of election happened to see no tests. Parameter uncertainty comes from
+gradient, L-BFGS-B). Every background coefficient but the intercept carries
+a normal prior with standard deviation 1 on the log scale. The election and
+exercise terms are each estimated from a dozen or so windows and, unpenalised,
+run to extreme values whenever a kind of election happened to see no tests;
+and without a prior the likelihood can hand nearly all events to the
+excitation kernels and squeeze the background into a sharp seasonal spike
+(seasonal coefficients in the tens), where no calendar term is identified. Parameter uncertainty comes from
 the inverse of the Fisher information plus the prior precision.
 """
 
@@ -85,9 +88,9 @@ class HawkesModel(CountModel):
         ] + [f"{c} left out: too few events on its days before the cutoff" for c in dropped]
         return self
 
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
         n_theta = len(self.columns)
-        draws = rng.multivariate_normal(self.estimate, self.covariance, size=self.samples, method="cholesky")
+        draws = rng.multivariate_normal(self.estimate, self.covariance, size=samples, method="cholesky")
         amplitudes = np.clip(draws[:, n_theta:], 0.0, MAX_AMPLITUDE)
         scale = amplitudes * _kernel_normaliser()[None, :]  # samples x kernels
         design = calendar_design(days, self.calendars, self.window, SEASON_ORDER)
@@ -97,12 +100,13 @@ class HawkesModel(CountModel):
         log_background = np.minimum(X @ draws[:, :n_theta].T, 3.0)  # days x samples
         log_background_without = log_background - X[:, is_election] @ draws[:, :n_theta][:, is_election].T
         factors = decay_factors(KERNEL_HALF_LIVES)
-        uniforms = rng.random((len(days), self.samples))
-        decayed = np.tile(self.state, (self.samples, 1))
+        uniforms = rng.random((len(days), samples))
+        decayed = np.tile(self.state, (samples, 1))
         decayed_without = decayed.copy()
-        paths = np.empty((self.samples, len(days)), dtype=np.int64)
-        intensity = np.empty((self.samples, len(days)))
-        baseline = np.empty((self.samples, len(days)))
+        paths = np.empty((samples, len(days)), dtype=np.int16)
+        intensity = np.empty((samples, len(days)))
+        baseline = np.empty((samples, len(days)))
+        baseline_paths = np.empty((samples, len(days)), dtype=np.int16)
         for t in range(len(days)):
             rate = np.minimum(np.exp(log_background[t]) + np.sum(scale * decayed, axis=1), MAX_DAILY_RATE)
             rate_without = np.minimum(
@@ -113,7 +117,8 @@ class HawkesModel(CountModel):
             decayed = (decayed + counts[:, None]) * factors[None, :]
             decayed_without = (decayed_without + counts_without[:, None]) * factors[None, :]
             paths[:, t], intensity[:, t], baseline[:, t] = counts, rate, rate_without
-        return SimulatedPaths(paths=paths, intensity=intensity, baseline_intensity=baseline)
+            baseline_paths[:, t] = counts_without
+        return SimulatedPaths(paths, intensity, baseline, baseline_paths)
 
     def parameters(self) -> dict[str, Any]:
         return {
@@ -157,8 +162,8 @@ def _rates(params: np.ndarray, X: np.ndarray, kernels: np.ndarray) -> tuple[np.n
 
 
 def _prior_precision(columns: list[str], n_kernels: int) -> np.ndarray:
-    """Diagonal prior precision: 1/sd^2 on election and exercise coefficients, 0 elsewhere."""
-    penalised = [c.startswith("election_") or c == "exercise" for c in columns] + [False] * n_kernels
+    """Diagonal prior precision: 1/sd^2 on every background coefficient but the intercept."""
+    penalised = [c != "const" for c in columns] + [False] * n_kernels
     return np.where(penalised, 1.0 / PRIOR_SD**2, 0.0)
 
 

@@ -110,7 +110,7 @@ class ProphetModel(CountModel):
         expected = np.mean(np.expm1(yhat[:, None] + self.smearing[None, :]), axis=1)
         return np.maximum(expected, WEEKLY_MEAN_FLOOR)
 
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
         week_of_day = days - pd.to_timedelta(days.weekday, unit="D")
         weeks = pd.DatetimeIndex(week_of_day.unique())
         future = pd.DataFrame({"ds": weeks})
@@ -121,10 +121,12 @@ class ProphetModel(CountModel):
         weekly_without = pd.Series(self._back_transform(predicted["yhat"].to_numpy() - holiday_part), index=weeks)
         daily = weekly_mean.reindex(week_of_day).to_numpy() / 7.0
         daily_without = weekly_without.reindex(week_of_day).to_numpy() / 7.0
-        multipliers = gamma_multipliers(rng, self.samples, self.alpha)[:, None]
+        multipliers = gamma_multipliers(rng, samples, self.alpha)[:, None]
         intensity = multipliers * daily[None, :]
-        paths = poisson_from_uniform(rng.random(intensity.shape), intensity)
-        return SimulatedPaths(paths=paths, intensity=intensity, baseline_intensity=multipliers * daily_without[None, :])
+        baseline = multipliers * daily_without[None, :]
+        uniforms = rng.random(intensity.shape)
+        paths = poisson_from_uniform(uniforms, intensity)
+        return SimulatedPaths(paths, intensity, baseline, poisson_from_uniform(uniforms, baseline))
 
     def parameters(self) -> dict[str, Any]:
         from prophet.serialize import model_to_json

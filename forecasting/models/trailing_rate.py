@@ -56,9 +56,9 @@ class TrailingRateModel(CountModel):
         mean, var = blocks.mean(), blocks.var(ddof=1)
         return float(max(0.0, (var - mean) / mean**2))
 
-    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator) -> SimulatedPaths:
+    def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
         rate = self.monthly_rate[days.month.values - 1]
-        multipliers = gamma_multipliers(rng, self.samples, self.alpha)
+        multipliers = gamma_multipliers(rng, samples, self.alpha)
         intensity = multipliers[:, None] * rate[None, :]
         paths = poisson_from_uniform(rng.random(intensity.shape), intensity)
         return SimulatedPaths(paths=paths, intensity=intensity, baseline_intensity=None)

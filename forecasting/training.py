@@ -1,0 +1,218 @@
+"""Training a model set: every model for every event group, fitted at one cutoff, with its backtest.
+
+A `TrainedModelSet` is what the registry stores as one version (as plain
+JSON through `to_dict`/`from_dict`) and what the service loads to answer
+forecasts. The backtest that comes with it decides the default model (best
+out-of-sample log loss on election windows), the ensemble's weights, and the
+skill figures every forecast carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+
+from forecasting.backtest import (
+    BEST_SO_FAR,
+    ENSEMBLE,
+    BacktestConfig,
+    run_backtest,
+)
+from forecasting.backtest_report import ALL_ELECTIONS, best_model, report_dict, summary_table
+from forecasting.history import History
+from forecasting.models.base import CountModel, ModelFitError
+from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model, model_from_dict
+from forecasting.models.ensemble import EnsembleModel, stacking_weights
+from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+
+BACKTESTED_GROUP = WEAPONS_GROUP
+DEFAULT_TRAINING_HORIZON = 30
+
+
+@dataclass(frozen=True)
+class ModelSkill:
+    """Out-of-sample skill of one model on the backtest's election windows."""
+
+    model: str
+    horizon_days: int
+    election_windows: int
+    brier: float
+    log_loss: float
+    climatology_log_loss: float
+    brier_skill_vs_climatology: float | None
+    brier_skill_vs_trailing_year: float | None
+    coverage_80: float
+    coverage_95: float
+
+
+@dataclass
+class TrainedModelSet:
+    cutoff: date
+    data_hash: str
+    trained_at: datetime
+    default_model: str
+    effect_model: str  # the best-scoring model with an election term: it reports election effects
+    models: dict[str, dict[str, CountModel]]  # event group -> model name -> fitted model
+    failures: list[dict[str, str]]
+    skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
+    backtest: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def group_models(self, group: str) -> dict[str, CountModel]:
+        return self.models.get(group, {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "provocast.model_set/1",
+            "cutoff": self.cutoff.isoformat(),
+            "data_hash": self.data_hash,
+            "trained_at": self.trained_at.isoformat(),
+            "default_model": self.default_model,
+            "effect_model": self.effect_model,
+            "models": {g: {n: m.to_dict() for n, m in ms.items()} for g, ms in self.models.items()},
+            "failures": self.failures,
+            "skill": {n: s.__dict__ for n, s in self.skill.items()},
+            "backtest": self.backtest,
+            "timings": self.timings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainedModelSet":
+        if data.get("format") != "provocast.model_set/1":
+            raise ValueError(f"not a Provocast model set (format {data.get('format')!r})")
+        return cls(
+            cutoff=date.fromisoformat(data["cutoff"]),
+            data_hash=data["data_hash"],
+            trained_at=datetime.fromisoformat(data["trained_at"]),
+            default_model=data["default_model"],
+            effect_model=data["effect_model"],
+            models={g: {n: model_from_dict(spec) for n, spec in ms.items()} for g, ms in data["models"].items()},
+            failures=list(data["failures"]),
+            skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
+            backtest=data["backtest"],
+            timings=dict(data.get("timings", {})),
+        )
+
+
+def history_hash(history: History, cutoff: date) -> str:
+    """A fingerprint of everything a model set fitted at the cutoff can see."""
+    known = history.known_at(cutoff)
+    digest = hashlib.sha256()
+    for frame in (known.events, known.elections, known.exercises):
+        digest.update(frame.to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def train_model_set(
+    history: History,
+    cutoff: date | None = None,
+    groups: tuple[str, ...] = tuple(EVENT_GROUPS),
+    backtest_config: BacktestConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainedModelSet:
+    """Backtest on the weapons group, then fit every model for every group at the cutoff."""
+    say = progress or (lambda message: None)
+    cutoff = cutoff or history.last_event_date
+    history = history.known_at(cutoff)
+    config = backtest_config or BacktestConfig(horizons=(DEFAULT_TRAINING_HORIZON,))
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    say(f"backtesting {len(config.models)} models at a {config.horizons[0]}-day horizon")
+    result = run_backtest(history, config)
+    timings["backtest_seconds"] = time.perf_counter() - started
+    report = report_dict(result, timings["backtest_seconds"])
+    table = summary_table(result)
+    horizon = config.horizons[0]
+    weights = _final_ensemble_weights(report, list(config.models), horizon)
+
+    models: dict[str, dict[str, CountModel]] = {}
+    failures: list[dict[str, str]] = []
+    started = time.perf_counter()
+    for group in groups:
+        say(f"fitting models for {group}")
+        event_types = EVENT_GROUPS[group]
+        fitted: dict[str, CountModel] = {}
+        for name in config.models:
+            try:
+                fitted[name] = build_model(name, event_types, config.window).fit(history, cutoff)
+            except ModelFitError as error:
+                failures.append({"group": group, "model": name, "reason": error.reason})
+        if BASELINE not in fitted:
+            raise ModelFitError(BASELINE, f"the baseline could not be fitted for {group}")
+        try:
+            ensemble = EnsembleModel(event_types, config.window, weights=weights)
+            fitted[ENSEMBLE] = ensemble.use_components(fitted, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
+        models[group] = fitted
+        timings[f"fit_{group}_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+
+    candidates = [m for m in table["model"].unique() if m != BEST_SO_FAR]
+    default_model = best_model(table, horizon, candidates)
+    with_election_term = [m for m in candidates if _has_election_term(m)]
+    effect_model = best_model(table, horizon, with_election_term) if with_election_term else default_model
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(timezone.utc),
+        default_model=default_model,
+        effect_model=effect_model,
+        models=models,
+        failures=failures,
+        skill=_skills(table, horizon),
+        backtest=report,
+        timings=timings,
+    )
+
+
+def _has_election_term(name: str) -> bool:
+    return name == ENSEMBLE or COMPONENT_MODELS[name].has_election_term
+
+
+def _final_ensemble_weights(report: dict[str, Any], models: list[str], horizon: int) -> dict[str, float]:
+    """Stacking weights from every backtest window (all closed before the new cutoff)."""
+    rows = [r for r in report["forecasts"] if r["horizon"] == horizon and r["model"] in models]
+    by_window: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_window.setdefault(r["window_id"], {})[r["model"]] = r
+    complete = [w for w in by_window.values() if all(m in w for m in models)]
+    probabilities = np.array([[w[m]["probability_any"] for m in models] for w in complete]).reshape(len(complete), len(models))
+    outcomes = np.array([float(w[models[0]]["observed_any"]) for w in complete])
+    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist()))
+
+
+def _skills(table, horizon: int) -> dict[str, ModelSkill]:
+    chosen = table[(table["horizon"] == horizon) & (table["group"] == ALL_ELECTIONS)]
+    climatology = chosen[chosen["model"] == BASELINE]
+    reference_log_loss = float(climatology["log_loss"].iloc[0]) if not climatology.empty else float("nan")
+    return {
+        row.model: ModelSkill(
+            model=row.model,
+            horizon_days=horizon,
+            election_windows=int(row.windows),
+            brier=float(row.brier),
+            log_loss=float(row.log_loss),
+            climatology_log_loss=reference_log_loss,
+            brier_skill_vs_climatology=row.brier_skill_vs_climatology,
+            brier_skill_vs_trailing_year=row.brier_skill_vs_trailing_year,
+            coverage_80=float(row.coverage_80),
+            coverage_95=float(row.coverage_95),
+        )
+        for row in chosen.itertuples()
+    }
+
+
+def dumps(model_set: TrainedModelSet) -> str:
+    return json.dumps(model_set.to_dict(), separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> TrainedModelSet:
+    return TrainedModelSet.from_dict(json.loads(text))
