@@ -84,6 +84,8 @@ class WindowOutcome:
     observed_count: int
     election_effect: float | None
     replaced_by: str | None  # the model scored in its place when it could not be fitted
+    # For the ensemble and best_so_far: how many closed windows chose their weights or model.
+    chosen_on_windows: int | None = None
     brier: float = 0.0
     log_loss: float = 0.0
     rps: float = 0.0
@@ -113,6 +115,7 @@ class BacktestResult:
                 "in_95": o.interval_95[0] <= o.observed_count <= o.interval_95[1],
                 "brier": o.brier, "log_loss": o.log_loss, "rps": o.rps, "count_log_loss": o.count_log_loss,
                 "replaced": o.replaced_by is not None, "election_effect": o.election_effect,
+                "chosen_on_windows": o.chosen_on_windows,
             })
         return pd.DataFrame(rows)
 
@@ -250,8 +253,12 @@ def score_backtest(
             scored[ENSEMBLE] = (mix_window_samples({n: s for n, (s, _) in scored.items()}, weights), None)
             best = _best_so_far(past, list(config.models))
             scored[BEST_SO_FAR] = (scored[best][0], None)
+            closed_windows = len({o.window_id for o in past})
             for name, (window_samples, replaced_by) in scored.items():
-                horizon_outcomes.append(_score(window, horizon, cutoff, name, window_samples, replaced_by, observed[window.id]))
+                outcome = _score(window, horizon, cutoff, name, window_samples, replaced_by, observed[window.id])
+                if name in (ENSEMBLE, BEST_SO_FAR):
+                    outcome.chosen_on_windows = closed_windows
+                horizon_outcomes.append(outcome)
         outcomes.extend(horizon_outcomes)
     return BacktestResult(config, windows, outcomes, failure_rows, history.last_event_date)
 

@@ -163,7 +163,7 @@ def _inside_any_span(days: np.ndarray, spans: np.ndarray) -> np.ndarray:
 
 def season_features(days: pd.DatetimeIndex, order: int = 2) -> pd.DataFrame:
     """Fourier terms of the day of the year."""
-    phase = 2 * np.pi * (days.dayofyear.values - 1) / 365.25
+    phase = 2 * np.pi * (days.day_of_year.values - 1) / 365.25
     columns = {}
     for k in range(1, order + 1):
         columns[f"season_sin{k}"] = np.sin(k * phase)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,15 @@ class Settings(BaseSettings):
     api_token: str | None = None
     random_seed: int = 20240410
     forecast_samples: int = 4000
+    # Retraining (`provocast retrain`, `provocast schedule`, POST /v1/models/retrain). Empty lists mean
+    # every model / every event group; a narrower set makes a quicker (and weaker) version.
+    training_models: str = ""  # comma-separated model names, e.g. "climatology,trailing_year"
+    training_groups: str = ""  # comma-separated event groups, e.g. "weapons"
+    backtest_since: date | None = None  # first backtest window; None: the engine's default
+    backtest_workers: int = 0  # backtest processes; 0: one per core
+    # A retrain lock whose heartbeat stops (the process was killed) is free after this many seconds;
+    # on the same host it is free as soon as its process is gone.
+    retrain_lock_seconds: float = 120.0
 
 
 @lru_cache(maxsize=1)

@@ -216,3 +216,63 @@ def dumps(model_set: TrainedModelSet) -> str:
 
 def loads(text: str) -> TrainedModelSet:
     return TrainedModelSet.from_dict(json.loads(text))
+
+
+def fit_at_cutoff(
+    history: History,
+    cutoff: date,
+    group: str,
+    model: str,
+    reference: TrainedModelSet | None = None,
+) -> TrainedModelSet:
+    """One model (and climatology) fitted at a past cutoff, for "what would it have said then".
+
+    No backtest runs: the skill shown is the reference version's (usually the
+    active one). An ensemble takes its stacking weights from the reference's
+    backtest windows that had closed by the cutoff, equal weights without one.
+    """
+    history = history.known_at(cutoff)
+    event_types = EVENT_GROUPS[group]
+    components = list(reference.backtest["config"]["models"]) if reference and reference.backtest else list(COMPONENT_MODELS)
+    names = [model] if model != ENSEMBLE else components
+    fitted: dict[str, CountModel] = {}
+    failures: list[dict[str, str]] = []
+    for name in dict.fromkeys(names + [BASELINE]):
+        try:
+            fitted[name] = build_model(name, event_types).fit(history, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": name, "reason": error.reason})
+    if model == ENSEMBLE:
+        weights = _weights_before(reference, components, cutoff)
+        fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
+    if model not in fitted:
+        reason = next((f["reason"] for f in failures if f["model"] == model), "not fitted")
+        raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
+    effect_model = model if _has_election_term(model) else (reference.effect_model if reference else model)
+    if effect_model not in fitted:
+        effect_model = model
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(timezone.utc),
+        default_model=model,
+        effect_model=effect_model,
+        models={group: fitted},
+        failures=failures,
+        skill=dict(reference.skill) if reference else {},
+        backtest={},
+    )
+
+
+def _weights_before(reference: TrainedModelSet | None, models: list[str], cutoff: date) -> dict[str, float]:
+    if reference is None or not reference.backtest:
+        return {m: 1.0 / len(models) for m in models}
+    windows = {w["id"]: w for w in reference.backtest.get("windows", [])}
+    closed = {
+        "forecasts": [
+            r for r in reference.backtest["forecasts"]
+            if r["window_id"] in windows and date.fromisoformat(windows[r["window_id"]]["end"]) <= cutoff
+        ]
+    }
+    horizon = reference.skill[BASELINE].horizon_days if BASELINE in reference.skill else DEFAULT_TRAINING_HORIZON
+    return _final_ensemble_weights(closed, models, horizon)

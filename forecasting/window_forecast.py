@@ -25,6 +25,10 @@ class CountInterval:
 class ElectionEffect:
     """Expected count in the window over the expected count had there been no election.
 
+    "No election" means no election after the data cutoff: the paths are
+    simulated from the cutoff, so an election whose window closed before this
+    one opened can still reach it a little through self-excitation.
+
     `ratio` is None for models with no election term; `lower`/`upper` are None
     when the model has no parameter uncertainty for it.
     """

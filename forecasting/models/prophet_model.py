@@ -111,7 +111,7 @@ class ProphetModel(CountModel):
         return np.maximum(expected, WEEKLY_MEAN_FLOOR)
 
     def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
-        week_of_day = days - pd.to_timedelta(days.weekday, unit="D")
+        week_of_day = days - pd.to_timedelta(days.day_of_week, unit="D")
         weeks = pd.DatetimeIndex(week_of_day.unique())
         future = pd.DataFrame({"ds": weeks})
         future["exercise"] = _weekly_exercise_share(weeks, self.calendars)

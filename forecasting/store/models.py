@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, Integer, MetaData, String, Text, func
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Index, Integer, MetaData, String, Text, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forecasting.records import ElectionRecord, EventRecord, ExerciseRecord
@@ -155,3 +155,82 @@ class ExerciseRow(Timestamped, Base):
             approximate=self.approximate,
             source=self.source,
         )
+
+
+# --- model registry, retraining jobs and the retrain lock (forecasting.registry, .jobs, .retrain_lock) ---
+
+MODEL_STATUSES = ("candidate", "active", "retired")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+
+
+class ModelVersionRow(Base):
+    """One trained model set. At most one row is active (a partial unique index); the artifact is never edited."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        CheckConstraint("status IN ('candidate', 'active', 'retired')", name="status"),
+        Index(
+            "uq_model_versions_one_active", "status", unique=True,
+            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    data_cutoff: Mapped[dt.date] = mapped_column(Date)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    default_model: Mapped[str] = mapped_column(String(40))
+    effect_model: Mapped[str] = mapped_column(String(40))
+    metrics: Mapped[dict] = mapped_column(JSON)
+    artifact: Mapped[str] = mapped_column(Text, deferred=True)
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    artifact_bytes: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class JobRow(Base):
+    """A background job (a retrain run as its own process); at most one per kind is queued or running."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+        Index(
+            "uq_jobs_one_in_flight", "kind", unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    arguments: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    output: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str | None] = mapped_column(Text)
+    version_id: Mapped[str | None] = mapped_column(String(40))
+    promoted: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class LockRow(Base):
+    """A named lock across processes and hosts: an owner, a heartbeat and an expiry (see retrain_lock)."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(300))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    job_id: Mapped[str | None] = mapped_column(String(40))
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

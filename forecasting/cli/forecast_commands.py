@@ -1,0 +1,256 @@
+"""`provocast forecast` and `provocast backtest`: the engine from the command line.
+
+`forecast` answers from the active model version (as the API does) or, with
+`--cutoff`, fits the model on the history up to that day only and forecasts
+as if it were that day. `backtest` runs the rolling-origin backtest on the
+store's history, prints the table and writes it as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from forecasting.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
+from forecasting.backtest_report import format_table, report_dict, summary_table
+from forecasting.calendar_features import WindowSpec
+from forecasting.charts import backtest_elections_png, forecast_png, reliability_png, write_png
+from forecasting.cli.db_commands import fail, reports_errors, store_session
+from forecasting.forecaster import Forecaster, ServedForecast, forecast_as_dict
+from forecasting.history import History
+from forecasting.models.base import ForecastRequestError, ModelFitError
+from forecasting.models.catalogue import COMPONENT_MODELS, UnknownModel, model_class
+from forecasting.series import daily_counts
+from forecasting.store.history_loader import load_history
+from forecasting.training import TrainedModelSet, fit_at_cutoff
+from forecasting.vocabulary import UnknownEventType
+
+DEFAULT_BACKTEST_OUT = Path("var/backtest.json")
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"option '{option}': {value!r} is not a calendar date (YYYY-MM-DD)")
+
+
+def _active_model_set() -> tuple[str | None, TrainedModelSet | None]:
+    """The active registry version, or (None, None) when there is none yet."""
+    from forecasting import registry
+
+    with store_session() as session:
+        version = registry.active_version(session)
+        if version is None:
+            return None, None
+        return str(version.id), registry.load_model_set(version)
+
+
+def _find_election(history: History, election_id: str):
+    chosen = history.elections[history.elections["id"] == election_id]
+    if chosen.empty:
+        fail(f"option '--election': no election with id {election_id!r} (see `provocast events list` or GET /v1/elections)")
+    return chosen.iloc[0]
+
+
+@reports_errors
+def forecast_command(
+    election: Annotated[Optional[str], typer.Option("--election", help="Election id, e.g. kr-legislative-2028-04-12.")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="Window start (YYYY-MM-DD), with --to.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Window end, inclusive.")] = None,
+    days_before: Annotated[int, typer.Option(min=0, max=180, help="With --election: days before election day.")] = 30,
+    days_after: Annotated[int, typer.Option(min=0, max=180, help="With --election: days after election day.")] = 30,
+    types: Annotated[Optional[list[str]], typer.Option("--types", help="Event types or groups (default: weapons).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model name (default: the version's default model).")] = None,
+    cutoff: Annotated[Optional[str], typer.Option(help="Fit on the history up to this day only and forecast as if it were that day.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Write the forecast chart to this PNG file.")] = None,
+) -> None:
+    """Forecast weapons tests in a window, around an election or between two dates."""
+    if (election is None) == (start is None and end is None):
+        fail("give either --election ID or both --from and --to")
+    if election is None and (start is None or end is None):
+        fail("option '--from'/'--to': both are needed for a date window")
+    cutoff_day = _parse_day(cutoff, "--cutoff")
+    with store_session() as session:
+        history = load_history(session)
+    election_row = None
+    if election is not None:
+        election_row = _find_election(history, election)
+        day = election_row["date"].date()
+        window_start, window_end = day - timedelta(days=days_before), day + timedelta(days=days_after)
+    else:
+        window_start, window_end = _parse_day(start, "--from"), _parse_day(end, "--to")
+    try:
+        if model is not None:
+            model_class(model)
+        version, model_set = _model_set_for(history, cutoff_day, types, model)
+        forecaster = Forecaster(model_set, version)
+        forecast = forecaster.forecast(window_start, window_end, types, model)
+    except (ForecastRequestError, UnknownEventType, UnknownModel) as error:
+        fail(str(error))
+    except ModelFitError as error:
+        fail(str(error), 1)
+    if plot is not None:
+        recent = daily_counts(history.events_through(forecast.data_cutoff), forecast.event_types,
+                              forecast.data_cutoff - timedelta(days=730), forecast.data_cutoff)
+        write_png(forecast_png(forecast, election_row["date"].date() if election_row is not None else None, recent), plot)
+    if as_json:
+        payload = forecast_as_dict(forecast)
+        if election_row is not None:
+            payload["election"] = {"id": election, "date": election_row["date"].date().isoformat(),
+                                   "country": election_row["country"], "kind": election_row["kind"]}
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        typer.echo(describe_forecast(forecast, election_row))
+
+
+def _model_set_for(history: History, cutoff: date | None, types, model: str | None) -> tuple[str | None, TrainedModelSet]:
+    version, active = _active_model_set()
+    if cutoff is None:
+        if active is None:
+            fail("no active model version yet: run `provocast retrain` first (or give --cutoff)", 1)
+        return version, active
+    if cutoff > history.last_event_date:
+        fail(f"option '--cutoff': {cutoff} is after the end of the history ({history.last_event_date})")
+    probe = Forecaster(active) if active is not None else None
+    group = probe.group_for(types) if probe else _group_without_version(types)
+    chosen = model or (active.default_model if active else "ensemble")
+    fitted = fit_at_cutoff(history, cutoff, group, chosen, reference=active)
+    return (f"{version}@{cutoff}" if version else f"cutoff-{cutoff}"), fitted
+
+
+def _group_without_version(types) -> str:
+    from forecasting.vocabulary import EVENT_GROUPS, resolve_event_types
+
+    wanted = resolve_event_types(types)
+    for group, group_types in EVENT_GROUPS.items():
+        if tuple(sorted(group_types)) == wanted:
+            return group
+    raise ForecastRequestError(f"no event group matches {', '.join(wanted)}; groups: {', '.join(EVENT_GROUPS)}")
+
+
+def describe_forecast(forecast: ServedForecast, election_row=None) -> str:
+    """The forecast in plain words, with the model's backtest skill beside it."""
+    i80, i95 = forecast.intervals
+    lines = []
+    where = ""
+    if election_row is not None:
+        where = f" around the {election_row['country']} {election_row['kind']} election of {election_row['date'].date()}"
+    lines.append(f"Window {forecast.start} to {forecast.end}{where}; event group {forecast.event_group}")
+    lines.append(
+        f"Model {forecast.model} (version {forecast.version or '-'}), data cutoff {forecast.data_cutoff}, "
+        f"forecast {forecast.horizon_days} days ahead"
+    )
+    lines.append(
+        f"  Chance of at least one weapons test: {forecast.probability_any:.0%} "
+        f"(climatology, the ten-year seasonal rate, says {forecast.baseline_probability_any:.0%})"
+    )
+    lines.append(
+        f"  Expected number of event days: {forecast.expected_count:.1f} "
+        f"(80% interval {i80.lower}-{i80.upper}, 95% interval {i95.lower}-{i95.upper})"
+    )
+    effect = forecast.election_effect
+    if effect.ratio is None:
+        lines.append(f"  Election effect: not estimated ({effect.note})")
+    else:
+        interval = f", 95% interval {effect.lower:.2f}-{effect.upper:.2f}" if effect.lower is not None else ""
+        lines.append(f"  Election effect: x{effect.ratio:.2f}{interval} (by {forecast.effect_model}; {effect.note})")
+    skill = forecast.skill
+    if skill is None:
+        lines.append("  Skill: not measured for this event group or model")
+    else:
+        lines.append(
+            f"  Skill in backtests ({skill.election_windows} election windows, {skill.horizon_days} days ahead): "
+            f"Brier skill {_signed(skill.brier_skill_vs_climatology)} vs climatology, "
+            f"{_signed(skill.brier_skill_vs_trailing_year)} vs the trailing-year rate; "
+            f"log loss {skill.log_loss:.3f} (climatology {skill.climatology_log_loss:.3f}; lower is better)"
+        )
+    for note in forecast.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+@reports_errors
+def backtest_command(
+    horizon: Annotated[Optional[list[int]], typer.Option("--horizon", min=0, max=365, help="Days between cutoff and window start; repeatable.")] = None,
+    window_before: Annotated[int, typer.Option(min=0, max=180, help="Window days before election day.")] = 30,
+    window_after: Annotated[int, typer.Option(min=0, max=180, help="Window days after election day.")] = 30,
+    models: Annotated[Optional[str], typer.Option(help="Comma-separated model names (default: all).")] = None,
+    types: Annotated[Optional[list[str]], typer.Option("--types", help="Event types or groups (default: weapons).")] = None,
+    since: Annotated[str, typer.Option(help="First window start.")] = DEFAULT_SINCE.isoformat(),
+    samples: Annotated[int, typer.Option(min=200, max=20000, help="Simulated paths per forecast.")] = 2000,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Worker processes (0: one per core).")] = 0,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = DEFAULT_BACKTEST_OUT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the table.")] = False,
+    reliability_plot: Annotated[Optional[Path], typer.Option(help="Write a reliability diagram PNG.")] = None,
+    elections_plot: Annotated[Optional[Path], typer.Option(help="Write a per-election chart PNG (default model).")] = None,
+) -> None:
+    """Rolling-origin backtest of every model around every election (and control windows)."""
+    names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else tuple(COMPONENT_MODELS)
+    for name in names:
+        if name not in COMPONENT_MODELS:
+            fail(f"option '--models': unknown model {name!r}; expected some of: {', '.join(COMPONENT_MODELS)}")
+    config = BacktestConfig(
+        models=names,
+        horizons=tuple(horizon) if horizon else DEFAULT_HORIZONS,
+        window=WindowSpec(window_before, window_after),
+        event_types=tuple(types or ()),
+        since=_parse_day(since, "--since") or DEFAULT_SINCE,
+        samples=samples,
+        workers=workers,
+    )
+    with store_session() as session:
+        history = load_history(session)
+    started = time.perf_counter()
+    try:
+        result = run_backtest(history, config, progress=None if as_json else _progress)
+    except UnknownEventType as error:
+        fail(f"option '--types': {error}")
+    runtime = time.perf_counter() - started
+    report = report_dict(result, runtime)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    horizons = list(result.config.horizons)
+    if reliability_plot is not None:
+        write_png(reliability_png(report, horizons[0]), reliability_plot)
+    if elections_plot is not None:
+        write_png(backtest_elections_png(report, horizons[0], report["best_model_by_horizon"][horizons[0]]), elections_plot)
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    table = summary_table(result)
+    typer.echo("")
+    for h in horizons:
+        typer.echo(format_table(table, h))
+        typer.echo(f"best by log loss on election windows at {h} days: {report['best_model_by_horizon'][h]}")
+        for row in report["election_effect"]:
+            if row["horizon"] == h and "verdict" in row:
+                typer.echo(
+                    f"election terms (negbin_glm vs negbin_glm_no_election): log-loss gain "
+                    f"{row['log_loss_gain_from_election_terms']:+.3f} "
+                    f"[{row['log_loss_gain_interval'][0]:+.3f}, {row['log_loss_gain_interval'][1]:+.3f}]: {row['verdict']}"
+                )
+        typer.echo("")
+    typer.echo(f"{len(result.windows)} windows, {len(result.failures)} model fits refused; {runtime:.0f} s; JSON written to {out}")
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 25 == 0:
+        typer.echo(f"  {done}/{total} forecasts", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("forecast")(forecast_command)
+    app.command("backtest")(backtest_command)
