@@ -97,6 +97,7 @@ def election_effect_evidence(result: BacktestResult) -> list[dict[str, Any]]:
             row[f"{label}_observed"] = observed
             row[f"{label}_expected_by_trailing_year"] = expected
             row[f"{label}_observed_over_expected"] = observed / expected if expected > 0 else None
+        row.update(_relative_rate(row))
         with_terms = _select(at_horizon[at_horizon["model"] == WITH_ELECTION], ALL_ELECTIONS).set_index("window_id")
         without = _select(at_horizon[at_horizon["model"] == NO_ELECTION_CONTROL], ALL_ELECTIONS).set_index("window_id")
         common = with_terms.index.intersection(without.index)
@@ -108,6 +109,24 @@ def election_effect_evidence(result: BacktestResult) -> list[dict[str, Any]]:
             row["verdict"] = _verdict(difference.mean(), half_width)
         out.append(row)
     return out
+
+
+def _relative_rate(row: dict[str, Any]) -> dict[str, Any]:
+    """Election windows' observed/expected over the control windows', with a Poisson 95% interval.
+
+    The interval treats events as independent, which they are not (they come in
+    campaigns), so it is too narrow; read it as a lower bound on the uncertainty.
+    """
+    observed_e, observed_c = row["elections_observed"], row["control_observed"]
+    expected_e, expected_c = row["elections_expected_by_trailing_year"], row["control_expected_by_trailing_year"]
+    if min(observed_e, observed_c, expected_e, expected_c) <= 0:
+        return {"election_over_control_rate_ratio": None, "rate_ratio_interval": None}
+    ratio = (observed_e / expected_e) / (observed_c / expected_c)
+    spread = 1.96 * np.sqrt(1 / observed_e + 1 / observed_c)
+    return {
+        "election_over_control_rate_ratio": float(ratio),
+        "rate_ratio_interval": [float(ratio * np.exp(-spread)), float(ratio * np.exp(spread))],
+    }
 
 
 def _verdict(gain: float, half_width: float) -> str:

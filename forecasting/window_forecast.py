@@ -98,7 +98,12 @@ class WindowSamples:
                 ratio, None, None, expected_without, p_without,
                 "point estimate only: the model gives no uncertainty for its election term",
             )
-        lower, upper = np.quantile(self.intensity_sums / self.baseline_sums, [0.025, 0.975])
+        # A path whose rate is nil with and without elections shows no effect (ratio 1), not 0/0.
+        per_path = np.divide(
+            self.intensity_sums, self.baseline_sums,
+            out=np.ones(len(self.baseline_sums)), where=self.baseline_sums > 0,
+        )
+        lower, upper = np.quantile(per_path, [0.025, 0.975])
         return ElectionEffect(
             ratio, float(lower), float(upper), expected_without, p_without,
             "95% interval over parameter and path uncertainty",

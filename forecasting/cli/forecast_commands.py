@@ -236,6 +236,12 @@ def backtest_command(
         typer.echo(format_table(table, h))
         typer.echo(f"best by log loss on election windows at {h} days: {report['best_model_by_horizon'][h]}")
         for row in report["election_effect"]:
+            if row["horizon"] == h and row.get("election_over_control_rate_ratio") is not None:
+                low, high = row["rate_ratio_interval"]
+                typer.echo(
+                    f"events in election windows vs the trailing-year rate, relative to control windows: "
+                    f"x{row['election_over_control_rate_ratio']:.2f} (Poisson 95% {low:.2f}-{high:.2f}, too narrow: tests cluster)"
+                )
             if row["horizon"] == h and "verdict" in row:
                 typer.echo(
                     f"election terms (negbin_glm vs negbin_glm_no_election): log-loss gain "
