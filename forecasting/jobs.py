@@ -175,10 +175,12 @@ class RetrainBusy(RuntimeError):
     """A retrain is already running (the lock is held, or a job is queued)."""
 
 
-def retrain_command(job_id: str, promote: str, cutoff: dt.date | None) -> list[str]:
+def retrain_command(job_id: str, promote: str, cutoff: dt.date | None, if_no_active: bool = False) -> list[str]:
     command = [sys.executable, "-m", "forecasting.cli", "retrain", "--job", job_id, "--promote", promote]
     if cutoff is not None:
         command += ["--cutoff", cutoff.isoformat()]
+    if if_no_active:
+        command.append("--if-no-active")
     return command
 
 
@@ -189,6 +191,7 @@ def start_retrain_job(
     cutoff: dt.date | None,
     env: dict[str, str],
     requested_by: str = "api",
+    if_no_active: bool = False,
 ) -> Job:
     """Queue a retrain job and start its process; RetrainBusy if one is already running.
 
@@ -196,7 +199,10 @@ def start_retrain_job(
     it) and a watcher thread records its exit, so a crash is reported on the
     job even when the process could not say so itself.
     """
-    arguments = {"promote": promote, "cutoff": cutoff.isoformat() if cutoff else None, "requested_by": requested_by}
+    arguments = {
+        "promote": promote, "cutoff": cutoff.isoformat() if cutoff else None,
+        "if_no_active": if_no_active, "requested_by": requested_by,
+    }
     try:
         with factory.begin() as session:
             settle_stale_jobs(session)
@@ -210,7 +216,7 @@ def start_retrain_job(
         raise RetrainBusy(f"a retrain job is already {running.status if running else 'in flight'}: {running.id if running else '?'}") from None
     try:
         process = subprocess.Popen(
-            retrain_command(job.id, promote, cutoff),
+            retrain_command(job.id, promote, cutoff, if_no_active),
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, text=True,
         )

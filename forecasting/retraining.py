@@ -16,17 +16,18 @@ election in the data does not tilt the comparison).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting import jobs, registry
 from forecasting.backtest import DEFAULT_SINCE, BacktestConfig
 from forecasting.models.catalogue import COMPONENT_MODELS
 from forecasting.records import RecordError
-from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock
+from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 from forecasting.settings import Settings
 from forecasting.store.history_loader import load_history
 from forecasting.training import DEFAULT_TRAINING_HORIZON, history_hash, train_model_set
@@ -63,9 +64,9 @@ class TrainingOptions:
     def backtest_config(self) -> BacktestConfig:
         config = BacktestConfig(horizons=(DEFAULT_TRAINING_HORIZON,), workers=self.workers)
         if self.models is not None:
-            config = BacktestConfig(models=self.models, horizons=config.horizons, workers=self.workers)
+            config = replace(config, models=self.models)
         if self.since is not None:
-            config = BacktestConfig(models=config.models, horizons=config.horizons, since=self.since, workers=self.workers)
+            config = replace(config, since=self.since)
         return config
 
     def group_names(self) -> tuple[str, ...]:
@@ -143,6 +144,18 @@ class RetrainOutcome:
         return self.status == "promoted"
 
 
+# Exit codes of `provocast retrain` (and of a retrain job's process).
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, LockHeld):
+        return EXIT_LOCKED
+    if isinstance(error, RecordError):
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED
+
+
 def retrain(
     factory: sessionmaker[Session],
     *,
@@ -157,8 +170,49 @@ def retrain(
     """Train, store a candidate and promote it by rule, holding the retrain lock throughout.
 
     Raises LockHeld (another retrain runs), RecordError (bad cutoff or
-    settings), RetrainFailed (training failed), or the store's errors.
+    settings), RetrainFailed (training failed), or the store's errors. With a
+    job id, the job row follows along and is finished whatever happens.
     """
+    try:
+        outcome = _retrain(factory, settings, cutoff, rule, force, only_if_no_active, job_id, say)
+    except BaseException as error:
+        if job_id is not None:
+            _finish_job(factory, job_id, jobs.FAILED, exit_code_for(error), _describe_failure(error))
+        raise
+    if job_id is not None:
+        version = outcome.version.id if outcome.version else None
+        _finish_job(factory, job_id, jobs.SUCCEEDED, EXIT_OK, outcome.message, version, outcome.promoted)
+    return outcome
+
+
+def _describe_failure(error: BaseException) -> str:
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        return "interrupted; the active version is unchanged"
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, (LockHeld, RecordError, RetrainFailed)) else f"{type(error).__name__}: {text}"
+
+
+def _finish_job(
+    factory: sessionmaker[Session], job_id: str, status: str, code: int, message: str,
+    version_id: str | None = None, promoted: bool | None = None,
+) -> None:
+    try:
+        with factory.begin() as session:
+            jobs.finish_job(session, job_id, status, exit_code=code, message=message, version_id=version_id, promoted=promoted)
+    except SQLAlchemyError:
+        pass  # the store is gone; the job is settled as failed when it is next read
+
+
+def _retrain(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    cutoff: date | None,
+    rule: str,
+    force: bool,
+    only_if_no_active: bool,
+    job_id: str | None,
+    say: Callable[[str], None],
+) -> RetrainOutcome:
     if rule not in PROMOTE_RULES:
         raise RecordError("promote", f"{rule!r} is not one of {', '.join(PROMOTE_RULES)}")
     options = TrainingOptions.from_settings(settings)
@@ -171,8 +225,11 @@ def retrain(
         lines.append(line)
         say(line)
         if job_id is not None:
-            with factory.begin() as session:
-                jobs.append_output(session, job_id, line)
+            try:
+                with factory.begin() as session:
+                    jobs.append_output(session, job_id, line)
+            except SQLAlchemyError:
+                pass  # progress is best effort; the outcome is written at the end
 
     with DatabaseLock(factory, RETRAIN_LOCK, settings.retrain_lock_seconds, job_id=job_id) as lock:
         if job_id is not None:
@@ -191,7 +248,7 @@ def retrain(
         if history.events.empty:
             raise RetrainFailed("the store holds no events; run `provocast seed` first")
         chosen_cutoff = cutoff or history.last_event_date
-        _check_cutoff(chosen_cutoff, history.first_event_date)
+        _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
         data_hash = history_hash(history, chosen_cutoff)
         report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
         if active is not None and not force and _same_training(active, data_hash, options):
@@ -237,9 +294,9 @@ def retrain(
         return RetrainOutcome("promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines)
 
 
-def _check_cutoff(cutoff: date, first_event: date) -> None:
-    # The backtest needs years of history before the cutoff to score anything.
-    earliest = date(max(DEFAULT_SINCE.year, first_event.year) + 5, 1, 1)
+def _check_cutoff(cutoff: date, backtest_since: date) -> None:
+    # The backtest needs years of windows before the cutoff to score anything.
+    earliest = date(backtest_since.year + 5, 1, 1)
     if cutoff < earliest:
         raise RecordError("cutoff", f"{cutoff} leaves too little history to backtest; use {earliest} or later")
 

@@ -83,6 +83,7 @@ def test_revision_against_an_unmigrated_store_is_refused(
     copy = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
+    shipped = sorted(p.name for p in (copy / "versions").glob("*.py"))
 
     result = runner.invoke(app, ["db", "revision", "add a table"])
 
@@ -90,4 +91,4 @@ def test_revision_against_an_unmigrated_store_is_refused(
     assert result.stderr == (
         f"error: cannot write a revision against {display_url(store_env)}: Target database is not up to date.\n"
     )
-    assert sorted(p.name for p in (copy / "versions").glob("*.py")) == ["0001_history_tables.py"]
+    assert sorted(p.name for p in (copy / "versions").glob("*.py")) == shipped

@@ -78,12 +78,14 @@ def test_new_revision_is_numbered_after_the_last(tmp_path: Path, monkeypatch: py
     shutil.copytree(migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
     url = f"sqlite:///{tmp_path / 'dev.db'}"
+    last = migrate.head_revision()
+    following = f"{int(last) + 1:04d}"
 
     path = migrate.new_revision(url, "add nothing yet", autogenerate=False)
 
     assert path.parent == migrations / "versions"
-    assert path.name == "0002_add_nothing_yet.py"
+    assert path.name == f"{following}_add_nothing_yet.py"
     text = path.read_text()
-    assert "revision: str = '0002'" in text
-    assert "down_revision: str | None = '0001'" in text
-    assert migrate.head_revision() == "0002"
+    assert f"revision: str = '{following}'" in text
+    assert f"down_revision: str | None = '{last}'" in text
+    assert migrate.head_revision() == following

@@ -1,0 +1,181 @@
+"""One JSON shape for every error, and the handlers that map each kind of failure to it.
+
+    {"error": {"status": 422, "code": "invalid_input", "message": "...", "field": "days_before"}}
+
+`field` names the request field at fault (query, path or body) when there is
+one. Domain errors map to statuses here so that routes stay thin: bad input
+422, unknown ids 404, conflicts 409, no or wrong token 401/403, the store down
+503, no model loaded 503. Anything unexpected is logged and answered with a
+plain 500 that carries no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from forecasting.jobs import RetrainBusy
+from forecasting.models.base import ForecastRequestError
+from forecasting.records import RecordError
+from forecasting.registry import CorruptArtifact, UnknownVersion
+from forecasting.store.db import StoreUnavailable, describe_error
+from forecasting.store.repository import DuplicateEvent
+from forecasting.vocabulary import UnknownEventType
+
+log = logging.getLogger("provocast.service")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose; becomes the JSON error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.field = field
+        self.headers = headers
+
+
+class ModelNotReady(ApiError):
+    def __init__(self, message: str):
+        super().__init__(503, message, code="model_unavailable", headers={"Retry-After": "10"})
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    error.update(extra)
+    return {"error": error}
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(error_body(status, code, message, field, **extra), status_code=status, headers=headers)
+
+
+def store_unavailable_message(error: Exception) -> str:
+    detail = str(error) if isinstance(error, StoreUnavailable) else describe_error(error)  # type: ignore[arg-type]
+    return f"the store is unavailable ({detail}); forecasts are still served from the loaded model, try writes again later"
+
+
+def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
+    parts = [str(p) for p in location if not isinstance(p, int)]
+    if parts and parts[0] in ("query", "path", "body", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) if parts else None
+
+
+async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"field": _field_of(e.get("loc", ())) or "body", "message": str(e.get("msg", "is not valid"))}
+        for e in error.errors()
+    ]
+    first = problems[0] if problems else {"field": "body", "message": "the request is not valid"}
+    message = f"field '{first['field']}': {first['message']}"
+    extra = {"problems": problems} if len(problems) > 1 else {}
+    return error_response(422, "invalid_input", message, first["field"], **extra)
+
+
+async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+    return error_response(error.status, error.code, error.message, error.field, error.headers)
+
+
+async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    status = error.status_code
+    if status == 404:
+        message = f"no such endpoint: {request.method} {request.url.path}; see /docs"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.url.path}; see /docs"
+    else:
+        message = str(error.detail)
+    return error_response(status, CODES.get(status, "error"), message, headers=getattr(error, "headers", None))
+
+
+async def _record(request: Request, error: RecordError) -> JSONResponse:
+    return error_response(422, "invalid_input", str(error), error.field)
+
+
+async def _duplicate(request: Request, error: DuplicateEvent) -> JSONResponse:
+    return error_response(409, "conflict", error.message, error.field)
+
+
+async def _event_type(request: Request, error: UnknownEventType) -> JSONResponse:
+    return error_response(422, "invalid_input", str(error), "event_types")
+
+
+async def _forecast_request(request: Request, error: ForecastRequestError) -> JSONResponse:
+    return error_response(422, "invalid_input", str(error))
+
+
+async def _unknown_version(request: Request, error: UnknownVersion) -> JSONResponse:
+    return error_response(404, "not_found", str(error), "version")
+
+
+async def _corrupt(request: Request, error: CorruptArtifact) -> JSONResponse:
+    return error_response(503, "model_unavailable", str(error))
+
+
+async def _busy(request: Request, error: RetrainBusy) -> JSONResponse:
+    return error_response(409, "conflict", str(error))
+
+
+async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+    return error_response(409, "conflict", f"the store refused the write: {describe_error(error)}")
+
+
+async def _store(request: Request, error: Exception) -> JSONResponse:
+    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, error)
+    return error_response(503, "store_unavailable", store_unavailable_message(error), headers={"Retry-After": "5"})
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(DuplicateEvent, _duplicate)  # type: ignore[arg-type]
+    app.add_exception_handler(RecordError, _record)  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownEventType, _event_type)  # type: ignore[arg-type]
+    app.add_exception_handler(ForecastRequestError, _forecast_request)  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownVersion, _unknown_version)  # type: ignore[arg-type]
+    app.add_exception_handler(CorruptArtifact, _corrupt)  # type: ignore[arg-type]
+    app.add_exception_handler(RetrainBusy, _busy)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _integrity)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreUnavailable, _store)
+    app.add_exception_handler(SQLAlchemyError, _store)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,243 @@
+"""The model a worker serves, and how it follows the registry without a restart.
+
+`ModelHolder.current` is one `LoadedModel`: a registry version, its warmed
+Forecaster and a memo of finished responses. A request takes that reference
+once, so every response comes from one whole version. A background task polls
+the registry every `registry_poll_seconds`; when another version becomes
+active it is loaded and warmed in a thread while the old one keeps serving,
+then swapped in with one assignment. A version that fails to load (corrupted
+artifact) is refused and the old one kept. The poll also refreshes an
+in-memory copy of the election calendar, so election forecasts need no
+database round trip and keep working when the store is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from forecasting import jobs, registry
+from forecasting.forecaster import Forecaster
+from forecasting.records import ElectionRecord
+from forecasting.registry import CorruptArtifact, ModelVersion
+from forecasting.store.db import describe_error, display_url
+from forecasting.store.migrate import require_current_schema
+from forecasting.store.repository import list_elections
+from service.settings import ServiceSettings
+
+log = logging.getLogger("provocast.service")
+
+
+class ResponseMemo:
+    """Finished response bodies by request key, least recently used dropped first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Any, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: Any, body: bytes) -> bytes:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class LoadedModel:
+    version: ModelVersion
+    forecaster: Forecaster
+    loaded_at: datetime
+    load_seconds: float
+    memo: ResponseMemo
+    extras: dict[str, Any] = field(default_factory=dict)  # per-version derived data (e.g. the backtest view)
+
+    @property
+    def id(self) -> str:
+        return self.version.id
+
+
+class ModelHolder:
+    def __init__(
+        self,
+        engine: Engine,
+        factory: sessionmaker[Session],
+        settings: ServiceSettings,
+        on_loaded: Callable[[LoadedModel, dict[str, ElectionRecord]], None] | None = None,
+    ):
+        self.engine = engine
+        self.factory = factory
+        self.settings = settings
+        self.on_loaded = on_loaded
+        self.current: LoadedModel | None = None
+        self.elections: dict[str, ElectionRecord] = {}
+        self.active_id: str | None = None  # the registry's active version at the last poll
+        self.load_error: str | None = None  # why the active version is not the one served
+        self.store_error: str | None = None  # why the last poll could not read the store
+        self.bootstrap_job: str | None = None
+        self._refused: set[str] = set()
+        self._schema_checked = False
+        self._bootstrap_tried = False
+        self._task: asyncio.Task[None] | None = None
+        self._refresh_lock = threading.Lock()
+
+    # --- life cycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.refresh)
+        self._task = asyncio.create_task(self._poll_forever(), name="registry-poll")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.registry_poll_seconds)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # never let the poll die; the next one tries again
+                log.exception("registry poll failed")
+
+    # --- one poll ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the active version id and the election calendar; load the active version if it is new."""
+        with self._refresh_lock:
+            try:
+                if not self._schema_checked:
+                    require_current_schema(self.engine)
+                    self._schema_checked = True
+                with self.factory() as session:
+                    active_id = registry.active_version_id(session)
+                    self.elections = {e.id: e for e in list_elections(session)}
+            except Exception as error:
+                self.store_error = _describe(error)
+                log.warning("registry poll: %s", self.store_error)
+                return
+            self.store_error = None
+            self.active_id = active_id
+            if active_id is None:
+                self._bootstrap()
+                return
+            if self.current is not None and self.current.id == active_id:
+                self.load_error = None
+                return
+            if active_id in self._refused:
+                return
+            self._load(active_id)
+
+    def _load(self, version_id: str) -> None:
+        started = time.perf_counter()
+        try:
+            with self.factory() as session:
+                version = registry.get_version(session, version_id, with_artifact=True)
+            model_set = registry.load_model_set(version)
+            forecaster = Forecaster(model_set, version=version.id)
+            forecaster.warm()
+        except CorruptArtifact as error:
+            self._refused.add(version_id)
+            self.load_error = f"{error}; still serving {self.current.id if self.current else 'nothing'}"
+            log.error("%s", self.load_error)
+            return
+        except Exception as error:  # store trouble mid-read: try again at the next poll
+            self.load_error = f"could not load version {version_id}: {_describe(error)}"
+            log.warning("%s", self.load_error)
+            return
+        loaded = LoadedModel(
+            version=_without_artifact(version),
+            forecaster=forecaster,
+            loaded_at=datetime.now(timezone.utc),
+            load_seconds=time.perf_counter() - started,
+            memo=ResponseMemo(self.settings.forecast_cache_size),
+        )
+        if self.on_loaded is not None:
+            try:
+                self.on_loaded(loaded, self.elections)  # fill the memo before the first request sees it
+            except Exception:
+                log.exception("warming the responses of %s failed; they are computed on request", version_id)
+        previous = self.current
+        self.current = loaded
+        self.load_error = None
+        log.info(
+            "serving model version %s (loaded in %.1f s%s)",
+            version_id, loaded.load_seconds, f", replacing {previous.id}" if previous else "",
+        )
+
+    def _bootstrap(self) -> None:
+        """No version is active: start one retrain process (once per worker; the lock keeps it to one overall)."""
+        if not self.settings.train_when_empty or self._bootstrap_tried:
+            return
+        self._bootstrap_tried = True
+        env = dict(os.environ, PROVOCAST_DATABASE_URL=self.settings.database_url)
+        try:
+            job = jobs.start_retrain_job(
+                self.factory, promote="auto", cutoff=None, env=env, requested_by="service start-up", if_no_active=True
+            )
+        except jobs.RetrainBusy as busy:
+            log.info("no active version yet; another process is training one (%s)", busy)
+            return
+        except Exception as error:
+            log.error("could not start the first retrain: %s", _describe(error))
+            return
+        self.bootstrap_job = job.id
+        log.info("no active version: started retrain job %s; serving once it is promoted", job.id)
+
+    # --- readiness -------------------------------------------------------------------------
+
+    def store_reachable(self) -> tuple[bool, str]:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return False, _describe(error)
+        return True, display_url(self.engine)
+
+    def not_ready_reason(self) -> str | None:
+        if self.current is not None:
+            return None
+        if self.load_error:
+            return self.load_error
+        if self.store_error:
+            return f"no model loaded: the store cannot be read ({self.store_error})"
+        if self.active_id is None:
+            job = f" (retrain job {self.bootstrap_job}, see /v1/jobs/{self.bootstrap_job})" if self.bootstrap_job else ""
+            return f"no model version is active yet; the first one is being trained{job}" if self.settings.train_when_empty else (
+                "no model version is active; run `provocast retrain`"
+            )
+        return f"model version {self.active_id} is loading"
+
+
+def _without_artifact(version: ModelVersion) -> ModelVersion:
+    return replace(version, artifact=None)
+
+
+def _describe(error: Exception) -> str:
+    return describe_error(error) if isinstance(error, SQLAlchemyError) else str(error) or type(error).__name__

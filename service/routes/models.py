@@ -1,0 +1,66 @@
+"""`/v1/models`: the registry's versions and their metrics; retraining as a background job."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from sqlalchemy.orm import Session
+
+from forecasting import jobs, registry
+from forecasting.records import RecordError
+from service.deps import app_state, read_session, require_token
+from service.schemas import JobOut, ModelList, ModelVersionDetail, ModelVersionOut, RetrainRequest, error_responses
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+
+@router.get("", response_model=ModelList, summary="Every stored model version, newest first", responses=error_responses(503))
+def versions(request: Request, session: Annotated[Session, Depends(read_session)]) -> ModelList:
+    holder = app_state(request).holder
+    serving = holder.current.id if holder.current else None
+    items = registry.list_versions(session)
+    active = next((v.id for v in items if v.status == registry.ACTIVE), None)
+    return ModelList(
+        active=active, serving=serving, load_error=holder.load_error,
+        items=[ModelVersionOut.from_version(v, serving) for v in items],
+    )
+
+
+@router.get(
+    "/{version}", response_model=ModelVersionDetail, summary="One version with its backtest metrics",
+    responses=error_responses(404, 503),
+)
+def version(
+    request: Request,
+    version: Annotated[str, Path(max_length=100, description="Version id from GET /v1/models.")],
+    session: Annotated[Session, Depends(read_session)],
+) -> ModelVersionDetail:
+    holder = app_state(request).holder
+    found = registry.get_version(session, version)
+    return ModelVersionDetail.from_detail(found, holder.current.id if holder.current else None)
+
+
+@router.post(
+    "/retrain",
+    response_model=JobOut,
+    status_code=202,
+    summary="Start a retrain job (its own process); needs the bearer token",
+    description=(
+        "Answers 202 with the job at once; follow it at /v1/jobs/{id}. A promoted version is served by every "
+        "worker within a few seconds. 409 while another retrain runs."
+    ),
+    dependencies=[Depends(require_token)],
+    responses=error_responses(401, 403, 409, 422, 503),
+)
+def retrain(request: Request, response: Response, body: Annotated[RetrainRequest | None, Body()] = None) -> JobOut:
+    body = body or RetrainRequest()
+    state = app_state(request)
+    if body.cutoff is not None and body.cutoff > date.today():
+        raise RecordError("cutoff", f"{body.cutoff} is in the future")
+    env = dict(os.environ, PROVOCAST_DATABASE_URL=state.settings.database_url)
+    job = jobs.start_retrain_job(state.factory, promote=body.promote, cutoff=body.cutoff, env=env, requested_by="api")
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobOut.from_job(job)

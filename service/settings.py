@@ -1,0 +1,26 @@
+"""The service's settings: the shared ones (store, token, training) plus what only the HTTP service reads."""
+
+from __future__ import annotations
+
+from forecasting.settings import Settings
+
+
+class ServiceSettings(Settings):
+    """Read from the environment with the PROVOCAST_ prefix, like every other setting."""
+
+    # How often each worker asks the registry which version is active (and re-reads the election calendar).
+    registry_poll_seconds: float = 5.0
+    # With no active version at start-up, start one retrain process (under the retrain lock, so only
+    # one worker or replica trains; the others wait for its version).
+    train_when_empty: bool = True
+    # Requests with a bigger body are refused with 413 before they are parsed.
+    max_body_bytes: int = 65_536
+    max_page_size: int = 500
+    # /v1/forecasts/upcoming covers elections from today to this many days ahead.
+    upcoming_days: int = 730
+    default_days_before: int = 30
+    default_days_after: int = 30
+    # Longest wait for the store before a request gives up with 503 (PostgreSQL connect timeout).
+    store_timeout_seconds: int = 5
+    # Forecast responses kept per loaded version (elections, upcoming list, custom windows).
+    forecast_cache_size: int = 4096
