@@ -106,7 +106,9 @@ def forecast_png(forecast, election_day: date | None, recent_events: pd.Series |
     ), fontsize=9)
     top.set_ylim(bottom=0)
     top.legend(fontsize=8, loc="upper left")
-    top.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    top.xaxis.set_major_locator(locator)
+    top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     top.grid(alpha=0.3)
     if recent_events is not None:
         bottom = axes[1][0]
