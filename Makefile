@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint clean-venv
+.PHONY: install run test lint clean-venv lock
 
 install: $(STAMP)
 
@@ -32,3 +32,7 @@ lint: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# requirements.lock: exact pins of the runtime dependencies, read from .venv; the Docker image installs these.
+lock: install
+	$(BIN)/python deploy/lock.py
