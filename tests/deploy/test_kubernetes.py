@@ -1,0 +1,98 @@
+"""deploy/kubernetes/: the retrain CronJob and the API Deployment parse and are wired like the image."""
+
+from __future__ import annotations
+
+import pytest
+
+from forecasting.schedule import parse_cron
+from tests.deploy.conftest import (
+    KUBERNETES_DIR,
+    dockerfile_instructions,
+    env_settings,
+    load_yaml_documents,
+    stages,
+)
+
+
+def manifests() -> dict[str, dict]:
+    by_kind: dict[str, dict] = {}
+    for path in sorted(KUBERNETES_DIR.glob("*.yaml")):
+        for document in load_yaml_documents(path):
+            assert {"apiVersion", "kind", "metadata"} <= set(document), f"{path.name}: not a Kubernetes object"
+            assert document["kind"] not in by_kind, f"two {document['kind']} objects"
+            by_kind[document["kind"]] = document
+    return by_kind
+
+
+@pytest.fixture(scope="module")
+def objects() -> dict[str, dict]:
+    return manifests()
+
+
+def image_user_id() -> int:
+    runtime = stages(dockerfile_instructions())[-1]
+    args = [i.arguments for i in runtime if i.keyword == "ARG" and i.arguments.startswith("APP_UID=")]
+    return int(args[0].split("=", 1)[1])
+
+
+def only_container(pod_spec: dict) -> dict:
+    assert len(pod_spec["containers"]) == 1
+    return pod_spec["containers"][0]
+
+
+def test_the_manifests_hold_a_cronjob_a_deployment_and_a_service(objects: dict[str, dict]) -> None:
+    assert set(objects) == {"CronJob", "Deployment", "Service"}
+    assert objects["CronJob"]["apiVersion"] == "batch/v1"
+    assert objects["Deployment"]["apiVersion"] == "apps/v1"
+    assert objects["Service"]["apiVersion"] == "v1"
+
+
+def test_retrain_cronjob_never_overlaps_and_runs_the_one_shot_retrain(objects: dict[str, dict]) -> None:
+    spec = objects["CronJob"]["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert parse_cron(spec["schedule"])
+    assert spec.get("timeZone") == "Etc/UTC", "the schedule is in UTC, like `provocast schedule`"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] in {"Never", "OnFailure"}
+    container = only_container(pod)
+    assert container["args"] == ["retrain"], "the entrypoint's one-shot `retrain`, not the scheduler"
+    assert "command" not in container, "keep the image's entrypoint"
+    assert {"secretRef": {"name": "provocast"}} in container["envFrom"]
+
+
+def test_api_deployment_serves_with_probes_on_healthz_and_readyz(objects: dict[str, dict]) -> None:
+    deployment = objects["Deployment"]
+    spec = deployment["spec"]
+    assert spec["replicas"] == 2
+    labels = spec["template"]["metadata"]["labels"]
+    assert spec["selector"]["matchLabels"].items() <= labels.items()
+    container = only_container(spec["template"]["spec"])
+    assert container["args"] == ["serve"] and "command" not in container
+    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    port = int(env.get("PROVOCAST_PORT", env_settings(dockerfile_instructions())["PROVOCAST_PORT"]))
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["http"] == port
+    assert int(env["PROVOCAST_WORKERS"]) >= 1
+    for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        assert container[probe]["httpGet"] == {"path": path, "port": "http"}, probe
+    assert {"secretRef": {"name": "provocast"}} in container["envFrom"]
+    assert all("retrain" not in arg for arg in container["args"]), "no scheduler inside the API pods"
+
+
+def test_service_selects_the_api_pods(objects: dict[str, dict]) -> None:
+    service = objects["Service"]["spec"]
+    labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert service["selector"].items() <= labels.items()
+    assert service["ports"][0]["targetPort"] == "http"
+
+
+@pytest.mark.parametrize("kind", ["CronJob", "Deployment"])
+def test_pods_run_as_the_images_non_root_user(objects: dict[str, dict], kind: str) -> None:
+    template = objects[kind]["spec"]
+    if kind == "CronJob":
+        template = template["jobTemplate"]["spec"]
+    security = template["template"]["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert security["runAsUser"] == image_user_id()
+    container = only_container(template["template"]["spec"])
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
