@@ -212,8 +212,8 @@ def test_exercise_years_without_a_spring_or_august_exercise_are_the_documented_c
     years = set(range(1976, 2027))
     # Team Spirit 1992 called off; spring 2020 command post training postponed indefinitely (COVID-19).
     assert years - spring == {1992, 2020}
-    # Ulchi Freedom Guardian 2018 suspended; the 2026 August exercise is not yet announced.
-    assert years - august == {2018, 2026}
+    # Ulchi Freedom Guardian 2018 suspended; Ulchi Freedom Shield 2026 ran 17-27 August.
+    assert years - august == {2018}
 
 
 # --- bad rows are refused, naming the field -----------------------------------
