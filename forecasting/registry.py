@@ -206,8 +206,10 @@ def save_artifact(
         artifact_bytes=len(text.encode("utf-8")),
         job_id=job_id,
     )
-    if session.get(ModelVersionRow, row.id) is not None:
-        raise RegistryError(f"model version {row.id} is already stored (the same artifact saved twice in one second)")
+    base_id, copy = row.id, 1
+    while session.get(ModelVersionRow, row.id) is not None:  # the same artifact stored twice within a second
+        copy += 1
+        row.id = f"{base_id}-{copy}"
     session.add(row)
     session.flush()
     return _version(row, False)

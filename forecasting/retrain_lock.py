@@ -16,12 +16,13 @@ import datetime as dt
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.store.models import LockRow, utc_now
@@ -128,34 +129,47 @@ class DatabaseLock:
     # --- taking and giving back ------------------------------------------------
 
     def acquire(self) -> None:
-        self._ensure_row()
-        for _ in range(3):
-            with self.factory.begin() as session:
-                row = session.get(LockRow, self.name)
-                assert row is not None
-                holder = live_holder(row)
-                if holder is not None:
-                    raise LockHeld(self.name, holder)
-                # Compare-and-set on the owner we saw: owners are unique per acquisition,
-                # so if someone else got in first this matches no row.
-                seen = LockRow.owner.is_(None) if row.owner is None else LockRow.owner == row.owner
-                now = utc_now()
-                taken = session.execute(
-                    update(LockRow)
-                    .where(LockRow.name == self.name, seen)
-                    .values(
-                        owner=self.owner, host=HOST, pid=os.getpid(), job_id=self.job_id,
-                        acquired_at=now, heartbeat_at=now, expires_at=now + self.ttl,
-                    )
-                ).rowcount
-            if taken == 1:
+        for attempt in range(5):
+            try:
+                self._ensure_row()
+                taken = self._try_take()
+            except OperationalError:
+                # SQLite refuses a write from a transaction whose read went stale (another
+                # process just wrote): read again.
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            if taken:
                 self._start_heartbeat()
                 return
         with self.factory() as session:
             holder = current_holder(session, self.name)
-        if holder is None:  # pragma: no cover - three lost races in a row and then nobody holds it
+        if holder is None:  # pragma: no cover - lost every race and then nobody holds it
             raise RuntimeError(f"could not take the {self.name} lock; try again")
         raise LockHeld(self.name, holder)
+
+    def _try_take(self) -> bool:
+        """One compare-and-set attempt; raises LockHeld when a live owner holds the lock."""
+        with self.factory.begin() as session:
+            row = session.get(LockRow, self.name)
+            assert row is not None
+            holder = live_holder(row)
+            if holder is not None:
+                raise LockHeld(self.name, holder)
+            # Compare-and-set on the owner we saw: owners are unique per acquisition,
+            # so if someone else got in first this matches no row.
+            seen = LockRow.owner.is_(None) if row.owner is None else LockRow.owner == row.owner
+            now = utc_now()
+            taken = session.execute(
+                update(LockRow)
+                .where(LockRow.name == self.name, seen)
+                .values(
+                    owner=self.owner, host=HOST, pid=os.getpid(), job_id=self.job_id,
+                    acquired_at=now, heartbeat_at=now, expires_at=now + self.ttl,
+                )
+            ).rowcount
+        return taken == 1
 
     def release(self) -> None:
         self._stop.set()

@@ -91,3 +91,62 @@ def store_env(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("PROVOCAST_DATABASE_URL", store_url)
     monkeypatch.setenv("PROVOCAST_SEEDS_DIR", str(FIXTURE_SEEDS))
     return store_url
+
+
+# --- one trained model set for the whole test run ---------------------------------------------------
+
+TRAINING_OVERRIDES = ("PROVOCAST_TRAINING_MODELS", "PROVOCAST_TRAINING_GROUPS", "PROVOCAST_BACKTEST_SINCE")
+
+
+@pytest.fixture(scope="session")
+def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The JSON text (`training.dumps`) of one model set trained on the shipped seeds, in a file.
+
+    Trained once per test run by the real `provocast retrain` on a scratch
+    SQLite store; pytest-xdist workers share it through a file lock, so the
+    suite pays for one training. Tests copy it into their own store with
+    `install_artifact`.
+    """
+    import fcntl
+    import subprocess
+    import sys
+
+    from forecasting import registry
+    from tests.fixtures import shipped_seeds_dir
+
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    artifact = shared / "trained-model-set.json"
+    with open(shared / "trained-model-set.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if artifact.exists():
+            return artifact
+        url = f"sqlite:///{shared / 'trained-model-set.db'}"
+        env = {k: v for k, v in os.environ.items() if k not in TRAINING_OVERRIDES}
+        env.update(PROVOCAST_DATABASE_URL=url, PROVOCAST_SEEDS_DIR=str(shipped_seeds_dir()))
+        for command in (["db", "upgrade"], ["seed"], ["retrain", "--promote", "always"]):
+            done = subprocess.run(
+                [sys.executable, "-m", "forecasting.cli", *command], env=env, capture_output=True, text=True, timeout=900
+            )
+            assert done.returncode == 0, f"provocast {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+        engine = create_store_engine(url)
+        try:
+            with create_session_factory(engine)() as session:
+                version = registry.active_version(session)
+                assert version is not None and version.artifact is not None
+                artifact.with_suffix(".tmp").write_text(version.artifact, encoding="utf-8")
+        finally:
+            engine.dispose()
+        artifact.with_suffix(".tmp").rename(artifact)
+        return artifact
+
+
+def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):  # type: ignore[no-untyped-def]
+    """Store a trained artifact as a new version (and make it active): how tests get a model without training."""
+    from forecasting import registry
+
+    with factory.begin() as session:
+        version = registry.save_artifact(session, artifact.read_text(encoding="utf-8"))
+        if promote:
+            registry.promote(session, version.id)
+    with factory() as session:
+        return registry.get_version(session, version.id)
