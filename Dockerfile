@@ -58,9 +58,10 @@ WORKDIR /app/work
 USER provocast:provocast
 EXPOSE 8000
 
-# /healthz answers while the process is up (readiness, /readyz, is for load balancers). No curl in the slim
-# image: Python's urllib fails (exit 1) on a refused connection, a timeout or any non-2xx status.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
+# /healthz answers while the process is up (readiness, /readyz, is for load balancers); it answers while the first
+# model trains, so the start period only covers waiting for the store, migrating and importing. No curl in the
+# slim image: Python's urllib fails (exit 1) on a refused connection, a timeout or any non-2xx status.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PROVOCAST_PORT', '8000'), timeout=4)"
 
 ENTRYPOINT ["provocast-entrypoint"]
