@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -132,10 +133,31 @@ def entrypoint_env(database_url: str, **settings: str) -> dict[str, str]:
 def run_entrypoint(
     arguments: list[str], env: dict[str, str], cwd: Path, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ENTRYPOINT), *arguments],
-        env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+    """Run the entrypoint to its end; on a timeout, its whole process group is killed (no stray server)."""
+    process = start_entrypoint(arguments, env, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def start_entrypoint(arguments: list[str], env: dict[str, str], cwd: Path, **output: object) -> subprocess.Popen:
+    """The entrypoint in a process group of its own, as the first process of a container would be."""
+    return subprocess.Popen(
+        [str(ENTRYPOINT), *arguments], env=env, cwd=cwd, stdin=subprocess.DEVNULL, text=True,
+        start_new_session=True, **output,
     )
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill whatever is left of the process's group (also what a broken script failed to exec or stop)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 @pytest.fixture

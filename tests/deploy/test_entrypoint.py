@@ -29,12 +29,13 @@ from forecasting.store.migrate import head_revision, upgrade_schema
 from forecasting.store.models import EventRow
 from forecasting.store.seeding import seed_store
 from tests.deploy.conftest import (
-    ENTRYPOINT,
     SHIPPED_SEEDS,
     dockerfile_instructions,
     entrypoint_env,
     healthcheck_command,
+    kill_group,
     run_entrypoint,
+    start_entrypoint,
 )
 
 ON_POSTGRES = pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
@@ -186,11 +187,13 @@ def test_migrate_creates_the_tables_and_seeds_them(store_url: str, workdir: Path
 def test_replicas_starting_at_once_both_come_up_on_one_store(store_url: str, workdir: Path) -> None:
     env = entrypoint_env(store_url)
     starts = [
-        subprocess.Popen([str(ENTRYPOINT), "migrate"], env=env, cwd=workdir, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
+        start_entrypoint(["migrate"], env, workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)
     ]
-    outputs = [start.communicate(timeout=START_UP_BOUND_SECONDS) for start in starts]
+    try:
+        outputs = [start.communicate(timeout=START_UP_BOUND_SECONDS) for start in starts]
+    finally:
+        for start in starts:
+            kill_group(start)
     for start, (out, err) in zip(starts, outputs):
         assert start.returncode == 0, f"{out}\n{err}"
     assert stored_event_count(store_url) == shipped_event_count()
@@ -274,9 +277,7 @@ def _serve(store_url: str, workdir: Path, tmp_path: Path, promoted: str) -> Iter
         store_url, PROVOCAST_HOST="127.0.0.1", PROVOCAST_PORT=str(port), PROVOCAST_WORKERS="1", **QUICK_TRAINING,
     )
     with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(ENTRYPOINT), "serve"], env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-        )
+        process = start_entrypoint(["serve"], env, workdir, stdout=output, stderr=output)
     try:
         yield process, port, log, promoted
     finally:
@@ -285,5 +286,5 @@ def _serve(store_url: str, workdir: Path, tmp_path: Path, promoted: str) -> Iter
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                pass
+        kill_group(process)
