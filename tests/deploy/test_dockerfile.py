@@ -149,7 +149,7 @@ def test_workers_port_and_schedule_are_settings(final_stage: list[Instruction]) 
     assert '--workers "$workers"' in script and "PROVOCAST_WORKERS" in script
 
 
-def test_dockerignore_admits_exactly_what_the_dockerfile_copies(instructions: list[Instruction]) -> None:
+def test_dockerignore_admits_what_the_dockerfile_copies_and_keeps_secrets_out(instructions: list[Instruction]) -> None:
     patterns = [
         line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
