@@ -173,16 +173,34 @@ def retrain(
     settings), RetrainFailed (training failed), or the store's errors. With a
     job id, the job row follows along and is finished whatever happens.
     """
-    try:
-        outcome = _retrain(factory, settings, cutoff, rule, force, only_if_no_active, job_id, say)
-    except BaseException as error:
+    def fail(error: BaseException) -> None:
         if job_id is not None:
             _finish_job(factory, job_id, jobs.FAILED, exit_code_for(error), _describe_failure(error))
+
+    try:
+        if rule not in PROMOTE_RULES:
+            raise RecordError("promote", f"{rule!r} is not one of {', '.join(PROMOTE_RULES)}")
+        options = TrainingOptions.from_settings(settings)
+        if cutoff is not None and cutoff > date.today():
+            raise RecordError("cutoff", f"{cutoff} is in the future")
+        lock = DatabaseLock(factory, RETRAIN_LOCK, settings.retrain_lock_seconds, job_id=job_id)
+        lock.acquire()
+    except BaseException as error:
+        fail(error)
         raise
-    if job_id is not None:
-        version = outcome.version.id if outcome.version else None
-        _finish_job(factory, job_id, jobs.SUCCEEDED, EXIT_OK, outcome.message, version, outcome.promoted)
-    return outcome
+    try:
+        try:
+            outcome = _retrain(factory, lock, options, cutoff, rule, force, only_if_no_active, job_id, say)
+        except BaseException as error:
+            fail(error)
+            raise
+        if job_id is not None:
+            # Finished while the lock is still ours: a running job without the lock reads as a dead one.
+            version = outcome.version.id if outcome.version else None
+            _finish_job(factory, job_id, jobs.SUCCEEDED, EXIT_OK, outcome.message, version, outcome.promoted)
+        return outcome
+    finally:
+        lock.release()
 
 
 def _describe_failure(error: BaseException) -> str:
@@ -205,7 +223,8 @@ def _finish_job(
 
 def _retrain(
     factory: sessionmaker[Session],
-    settings: Settings,
+    lock: DatabaseLock,
+    options: TrainingOptions,
     cutoff: date | None,
     rule: str,
     force: bool,
@@ -213,11 +232,6 @@ def _retrain(
     job_id: str | None,
     say: Callable[[str], None],
 ) -> RetrainOutcome:
-    if rule not in PROMOTE_RULES:
-        raise RecordError("promote", f"{rule!r} is not one of {', '.join(PROMOTE_RULES)}")
-    options = TrainingOptions.from_settings(settings)
-    if cutoff is not None and cutoff > date.today():
-        raise RecordError("cutoff", f"{cutoff} is in the future")
     started = time.perf_counter()
     lines: list[str] = []
 
@@ -231,67 +245,66 @@ def _retrain(
             except SQLAlchemyError:
                 pass  # progress is best effort; the outcome is written at the end
 
-    with DatabaseLock(factory, RETRAIN_LOCK, settings.retrain_lock_seconds, job_id=job_id) as lock:
-        if job_id is not None:
-            with factory.begin() as session:
-                jobs.mark_running(session, job_id)
-        report(f"holding the retrain lock ({lock.owner})")
-        with factory() as session:
-            active = registry.active_version(session, with_artifact=False)
-        if only_if_no_active and active is not None:
-            message = f"version {active.id} is active; nothing to train (--if-no-active)"
-            report(message)
-            return RetrainOutcome("skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines)
-
-        with factory() as session:
-            history = load_history(session)
-        if history.events.empty:
-            raise RetrainFailed("the store holds no events; run `provocast seed` first")
-        chosen_cutoff = cutoff or history.last_event_date
-        _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
-        data_hash = history_hash(history, chosen_cutoff)
-        report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
-        if active is not None and not force and _same_training(active, data_hash, options):
-            message = (
-                f"the active version {active.id} was trained on the same data with the same settings; "
-                "nothing new to learn (use --force to train anyway)"
-            )
-            report(message)
-            return RetrainOutcome("skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines)
-
-        try:
-            model_set = train_model_set(
-                history, chosen_cutoff, groups=options.group_names(), backtest_config=options.backtest_config(), progress=report,
-            )
-        except (ValueError, RuntimeError) as error:
-            raise RetrainFailed(f"training at cutoff {chosen_cutoff} failed: {error}") from None
-        fits_failed = len(model_set.failures)
-        report(
-            f"trained in {time.perf_counter() - started:.1f} s: default model {model_set.default_model}, "
-            f"effect model {model_set.effect_model}" + (f"; {fits_failed} fits left out (too few events)" if fits_failed else "")
-        )
-
+    if job_id is not None:
         with factory.begin() as session:
-            lock.ensure_held(session)
-            candidate = registry.save_candidate(session, model_set, training=options.describe(), job_id=job_id)
-        report(f"stored candidate {candidate.id} ({candidate.artifact_bytes / 1e6:.1f} MB, sha256 {candidate.artifact_sha256[:12]})")
-
-        with factory() as session:
-            active = registry.active_version(session, with_artifact=False)
-        decision = decide_promotion(candidate, active, rule)
-        report(f"promotion ({rule}): {decision.reason}")
-        if not decision.promote:
-            return RetrainOutcome(
-                "candidate", f"stored {candidate.id} as a candidate; {active.id if active else 'no version'} stays active",
-                candidate, active.id if active else None, decision, time.perf_counter() - started, lines,
-            )
-        with factory.begin() as session:
-            lock.ensure_held(session)
-            promotion = registry.promote(session, candidate.id)
-        previous = promotion.previous.id if promotion.previous else None
-        message = f"promoted {candidate.id}" + (f" (retired {previous})" if previous else "")
+            jobs.mark_running(session, job_id)
+    report(f"holding the retrain lock ({lock.owner})")
+    with factory() as session:
+        active = registry.active_version(session, with_artifact=False)
+    if only_if_no_active and active is not None:
+        message = f"version {active.id} is active; nothing to train (--if-no-active)"
         report(message)
-        return RetrainOutcome("promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines)
+        return RetrainOutcome("skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines)
+
+    with factory() as session:
+        history = load_history(session)
+    if history.events.empty:
+        raise RetrainFailed("the store holds no events; run `provocast seed` first")
+    chosen_cutoff = cutoff or history.last_event_date
+    _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
+    data_hash = history_hash(history, chosen_cutoff)
+    report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
+    if active is not None and not force and _same_training(active, data_hash, options):
+        message = (
+            f"the active version {active.id} was trained on the same data with the same settings; "
+            "nothing new to learn (use --force to train anyway)"
+        )
+        report(message)
+        return RetrainOutcome("skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines)
+
+    try:
+        model_set = train_model_set(
+            history, chosen_cutoff, groups=options.group_names(), backtest_config=options.backtest_config(), progress=report,
+        )
+    except (ValueError, RuntimeError) as error:
+        raise RetrainFailed(f"training at cutoff {chosen_cutoff} failed: {error}") from None
+    fits_failed = len(model_set.failures)
+    report(
+        f"trained in {time.perf_counter() - started:.1f} s: default model {model_set.default_model}, "
+        f"effect model {model_set.effect_model}" + (f"; {fits_failed} fits left out (too few events)" if fits_failed else "")
+    )
+
+    with factory.begin() as session:
+        lock.ensure_held(session)
+        candidate = registry.save_candidate(session, model_set, training=options.describe(), job_id=job_id)
+    report(f"stored candidate {candidate.id} ({candidate.artifact_bytes / 1e6:.1f} MB, sha256 {candidate.artifact_sha256[:12]})")
+
+    with factory() as session:
+        active = registry.active_version(session, with_artifact=False)
+    decision = decide_promotion(candidate, active, rule)
+    report(f"promotion ({rule}): {decision.reason}")
+    if not decision.promote:
+        return RetrainOutcome(
+            "candidate", f"stored {candidate.id} as a candidate; {active.id if active else 'no version'} stays active",
+            candidate, active.id if active else None, decision, time.perf_counter() - started, lines,
+        )
+    with factory.begin() as session:
+        lock.ensure_held(session)
+        promotion = registry.promote(session, candidate.id)
+    previous = promotion.previous.id if promotion.previous else None
+    message = f"promoted {candidate.id}" + (f" (retired {previous})" if previous else "")
+    report(message)
+    return RetrainOutcome("promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines)
 
 
 def _check_cutoff(cutoff: date, backtest_since: date) -> None:

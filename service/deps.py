@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting.settings import Settings
 from forecasting.store.db import create_session_factory, create_store_engine
 from service.errors import ApiError, ModelNotReady
 from service.model_holder import LoadedModel, ModelHolder
@@ -32,6 +35,19 @@ def open_store(settings: ServiceSettings) -> tuple[Engine, sessionmaker[Session]
         url = url.update_query_dict({"connect_timeout": str(settings.store_timeout_seconds)})
     engine = create_store_engine(url)
     return engine, create_session_factory(engine)
+
+
+def child_environment(settings: ServiceSettings) -> dict[str, str]:
+    """The environment for a `provocast retrain` child: ours, with the shared settings as this app has them."""
+    env = dict(os.environ)
+    for name in Settings.model_fields:
+        key = f"PROVOCAST_{name.upper()}"
+        value = getattr(settings, name)
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value.isoformat() if isinstance(value, date) else str(value)
+    return env
 
 
 def app_state(request: Request) -> AppState:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from forecasting.records import ElectionRecord
 from service.answers import upcoming_body
-from service.deps import AppState, open_store
+from service.deps import AppState, child_environment, open_store
 from service.errors import install_error_handlers
 from service.limits import BodyLimitMiddleware
 from service.model_holder import LoadedModel, ModelHolder
@@ -61,7 +61,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, factory = open_store(settings)
-        holder = ModelHolder(engine, factory, settings, on_loaded=warm_answers)
+        holder = ModelHolder(engine, factory, settings, on_loaded=warm_answers, child_env=child_environment(settings))
         app.state.provocast = AppState(settings=settings, engine=engine, factory=factory, holder=holder)
         await holder.start()
         if holder.current is None:

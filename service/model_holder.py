@@ -87,11 +87,13 @@ class ModelHolder:
         factory: sessionmaker[Session],
         settings: ServiceSettings,
         on_loaded: Callable[[LoadedModel, dict[str, ElectionRecord]], None] | None = None,
+        child_env: dict[str, str] | None = None,
     ):
         self.engine = engine
         self.factory = factory
         self.settings = settings
         self.on_loaded = on_loaded
+        self.child_env = child_env if child_env is not None else dict(os.environ)  # for the start-up retrain
         self.current: LoadedModel | None = None
         self.elections: dict[str, ElectionRecord] = {}
         self.active_id: str | None = None  # the registry's active version at the last poll
@@ -196,10 +198,10 @@ class ModelHolder:
         if not self.settings.train_when_empty or self._bootstrap_tried:
             return
         self._bootstrap_tried = True
-        env = dict(os.environ, PROVOCAST_DATABASE_URL=self.settings.database_url)
         try:
             job = jobs.start_retrain_job(
-                self.factory, promote="auto", cutoff=None, env=env, requested_by="service start-up", if_no_active=True
+                self.factory, promote="auto", cutoff=None, env=self.child_env, requested_by="service start-up",
+                if_no_active=True,
             )
         except jobs.RetrainBusy as busy:
             log.info("no active version yet; another process is training one (%s)", busy)

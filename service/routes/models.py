@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from forecasting import jobs, registry
 from forecasting.records import RecordError
-from service.deps import app_state, read_session, require_token
+from service.deps import app_state, child_environment, read_session, require_token
 from service.schemas import JobOut, ModelList, ModelVersionDetail, ModelVersionOut, RetrainRequest, error_responses
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -60,7 +59,8 @@ def retrain(request: Request, response: Response, body: Annotated[RetrainRequest
     state = app_state(request)
     if body.cutoff is not None and body.cutoff > date.today():
         raise RecordError("cutoff", f"{body.cutoff} is in the future")
-    env = dict(os.environ, PROVOCAST_DATABASE_URL=state.settings.database_url)
-    job = jobs.start_retrain_job(state.factory, promote=body.promote, cutoff=body.cutoff, env=env, requested_by="api")
+    job = jobs.start_retrain_job(
+        state.factory, promote=body.promote, cutoff=body.cutoff, env=child_environment(state.settings), requested_by="api"
+    )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobOut.from_job(job)

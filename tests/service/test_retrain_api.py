@@ -1,0 +1,173 @@
+"""Retraining through the API while the app serves: promotion without a restart, a killed retrain, corrupted artifacts.
+
+Each test has its own store. Retrains fit climatology on the weapons group
+(the FAST_TRAINING settings), through the same job, process and lock as
+production; the app polls the registry every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from forecasting import jobs, registry
+from forecasting.retrain_lock import current_holder
+from forecasting.store.models import ModelVersionRow
+from tests.service.conftest import Store, auth, running_app
+
+WAIT_SECONDS = 120  # an upper bound on waits, not a performance target
+
+
+def wait_for(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def finished_job(client: TestClient, job_id: str) -> dict:
+    def done() -> dict | None:
+        body = client.get(f"/v1/jobs/{job_id}").json()
+        return body if body["status"] in ("succeeded", "failed") else None
+
+    return wait_for(done, f"job {job_id} to finish")
+
+
+def forecast_path(store: Store) -> str:
+    assert store.active is not None
+    cutoff = store.active.data_cutoff
+    start, end = cutoff + timedelta(days=60), cutoff + timedelta(days=120)
+    return f"/v1/forecasts/upcoming?days_before=0&days_after=0&from={start}&to={end}"
+
+
+def test_a_retrain_through_the_api_is_served_without_a_restart(fresh_store: Store) -> None:
+    with running_app(fresh_store.url) as client:
+        before = client.get("/v1/forecasts/upcoming").json()
+        assert fresh_store.active is not None and before["version"] == fresh_store.active.id
+
+        started = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth())
+        assert started.status_code == 202, started.text
+        job = started.json()
+        assert started.headers["location"] == f"/v1/jobs/{job['id']}" == job["url"]
+        assert job["status"] in ("queued", "running") and job["arguments"]["promote"] == "always"
+
+        second = client.post("/v1/models/retrain", headers=auth())
+        assert second.status_code == 409 and "already" in second.json()["error"]["message"]
+
+        done = finished_job(client, job["id"])
+        assert done["status"] == "succeeded" and done["exit_code"] == 0 and done["promoted"] is True, done
+        new_version = done["version_id"]
+        assert done["message"] == f"promoted {new_version} (retired {fresh_store.active.id})"
+        assert any(line.startswith("stored candidate") for line in done["output"])
+
+        promoted_at = time.monotonic()
+        after = wait_for(
+            lambda: (body := client.get("/v1/forecasts/upcoming").json())["version"] == new_version and body,
+            "the app to serve the promoted version",
+        )
+        swap_seconds = time.monotonic() - promoted_at
+        print(f"promoted version served {swap_seconds:.2f} s after the job finished")
+        assert after["items"] and all(i["forecast"] is None or i["forecast"]["model"] == "climatology" for i in after["items"])
+        models = client.get("/v1/models").json()
+        assert models["active"] == models["serving"] == new_version
+        assert client.get("/readyz").json()["model"]["version"] == new_version
+    assert fresh_store.versions() == {fresh_store.active.id: "retired", new_version: "active"}
+
+
+def test_killing_a_retrain_mid_way_leaves_the_active_version_and_forecasts_unchanged(fresh_store: Store) -> None:
+    # A slower retrain (two models, backtest from 1990) so that it is surely still training when killed.
+    with running_app(fresh_store.url, training_models="climatology,trailing_year", backtest_since=None) as client:
+        before = client.get("/v1/forecasts/upcoming")
+        versions_before = fresh_store.versions()
+
+        job = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth()).json()
+        with fresh_store.factory() as session:
+            pid = wait_for(lambda: (found := jobs.get_job(session, job["id"])) and found.pid, "the job's process id")
+        wait_for(lambda: any(l.startswith("backtesting") for l in client.get(f"/v1/jobs/{job['id']}").json()["output"]),
+                 "the retrain to start training")
+        os.killpg(pid, signal.SIGKILL)  # the retrain and its backtest workers (their own process group)
+
+        failed = finished_job(client, job["id"])
+        assert failed["status"] == "failed" and failed["version_id"] is None
+        assert "killed" in failed["message"] and "the active version is unchanged" in failed["message"]
+        assert fresh_store.versions() == versions_before
+        after = client.get("/v1/forecasts/upcoming")
+        assert after.status_code == 200 and after.content == before.content
+        assert client.get("/readyz").status_code == 200
+        with fresh_store.factory() as session:
+            assert current_holder(session) is None  # the dead process's lock is free at once
+
+
+def test_a_corrupted_version_is_refused_and_the_previous_one_kept(fresh_store: Store, trained_artifact) -> None:  # type: ignore[no-untyped-def]
+    assert fresh_store.active is not None
+    good = fresh_store.active.id
+    with running_app(fresh_store.url) as client:
+        before = client.get("/v1/forecasts/upcoming")
+        with fresh_store.factory.begin() as session:
+            bad = registry.save_artifact(session, trained_artifact.read_text())
+        with fresh_store.factory.begin() as session:
+            # Damage after storage (a bad disk, a hand edit), then make it active behind the registry's back.
+            session.execute(
+                update(ModelVersionRow).where(ModelVersionRow.id == bad.id)
+                .values(artifact=ModelVersionRow.artifact + " ")
+            )
+            session.execute(update(ModelVersionRow).where(ModelVersionRow.id == good).values(status="retired"))
+            session.execute(update(ModelVersionRow).where(ModelVersionRow.id == bad.id).values(status="active"))
+
+        models = wait_for(lambda: (body := client.get("/v1/models").json())["load_error"] and body, "the refusal")
+        assert models["active"] == bad.id and models["serving"] == good
+        assert models["load_error"].startswith(f"model version {bad.id} is refused: the artifact's sha256")
+        assert models["load_error"].endswith(f"still serving {good}")
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["model"]["version"] == good
+        assert ready.json()["model"]["load_error"] == models["load_error"]
+        after = client.get("/v1/forecasts/upcoming")
+        assert after.status_code == 200 and after.content == before.content
+
+        with fresh_store.factory.begin() as session:  # roll back to the good version
+            registry.promote(session, good)
+        wait_for(lambda: client.get("/v1/models").json()["load_error"] is None, "the error to clear")
+
+
+def test_starting_with_a_corrupted_active_version_is_not_ready(fresh_store: Store) -> None:
+    assert fresh_store.active is not None
+    with fresh_store.factory.begin() as session:
+        session.execute(
+            update(ModelVersionRow).where(ModelVersionRow.id == fresh_store.active.id).values(artifact_sha256="0" * 64)
+        )
+    with running_app(fresh_store.url) as client:
+        ready = client.get("/readyz")
+        forecast = client.get("/v1/forecasts/upcoming")
+    assert ready.status_code == 503 and "is refused" in ready.json()["error"]["message"]
+    assert forecast.status_code == 503 and forecast.json()["error"]["code"] == "model_unavailable"
+
+
+def test_with_no_active_version_the_app_trains_one_then_serves_it(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.service.conftest import seeded_store
+
+    with seeded_store(backend, tmp_path / "empty", artifact=None) as empty:
+        with running_app(empty.url, train_when_empty=True) as client:
+            first = client.get("/readyz")
+            assert first.status_code == 503
+            assert "being trained (retrain job job-" in first.json()["error"]["message"]
+            ready = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.json(), "the first version")
+            version = ready["model"]["version"]
+            assert client.get("/v1/forecasts/upcoming").json()["version"] == version
+            [job] = [j for j in [client.get(f"/v1/jobs/{_job_id(first)}").json()]]
+            assert job["status"] == "succeeded" and job["arguments"]["requested_by"] == "service start-up"
+        assert empty.versions() == {version: "active"}
+
+
+def _job_id(response) -> str:  # type: ignore[no-untyped-def]
+    message = response.json()["error"]["message"]
+    return message.split("retrain job ")[1].split(",")[0]
