@@ -12,23 +12,19 @@ import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from forecasting.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
-from forecasting.backtest_report import format_table, report_dict, summary_table
-from forecasting.calendar_features import WindowSpec
-from forecasting.charts import backtest_elections_png, forecast_png, reliability_png, write_png
 from forecasting.cli.db_commands import fail, reports_errors, store_session
-from forecasting.forecaster import Forecaster, ServedForecast, forecast_as_dict
-from forecasting.history import History
-from forecasting.models.base import ForecastRequestError, ModelFitError
-from forecasting.models.catalogue import COMPONENT_MODELS, UnknownModel, model_class
-from forecasting.series import daily_counts
-from forecasting.store.history_loader import load_history
-from forecasting.training import TrainedModelSet, fit_at_cutoff
-from forecasting.vocabulary import UnknownEventType
+
+if TYPE_CHECKING:
+    from forecasting.forecaster import ServedForecast
+    from forecasting.history import History
+    from forecasting.training import TrainedModelSet
+
+# The engine (statsmodels, scipy, Prophet, matplotlib) is imported inside the
+# commands: every other `provocast` command would otherwise pay seconds for it.
 
 DEFAULT_BACKTEST_OUT = Path("var/backtest.json")
 
@@ -42,7 +38,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
         fail(f"option '{option}': {value!r} is not a calendar date (YYYY-MM-DD)")
 
 
-def _active_model_set() -> tuple[str | None, TrainedModelSet | None]:
+def _active_model_set() -> tuple[str | None, "TrainedModelSet | None"]:
     """The active registry version, or (None, None) when there is none yet."""
     from forecasting import registry
 
@@ -53,7 +49,7 @@ def _active_model_set() -> tuple[str | None, TrainedModelSet | None]:
         return str(version.id), registry.load_model_set(version)
 
 
-def _find_election(history: History, election_id: str):
+def _find_election(history: "History", election_id: str):
     chosen = history.elections[history.elections["id"] == election_id]
     if chosen.empty:
         fail(f"option '--election': no election with id {election_id!r} (see `provocast events list` or GET /v1/elections)")
@@ -74,6 +70,14 @@ def forecast_command(
     plot: Annotated[Optional[Path], typer.Option(help="Write the forecast chart to this PNG file.")] = None,
 ) -> None:
     """Forecast weapons tests in a window, around an election or between two dates."""
+    from forecasting.charts import forecast_png, write_png
+    from forecasting.forecaster import Forecaster, forecast_as_dict
+    from forecasting.models.base import ForecastRequestError, ModelFitError
+    from forecasting.models.catalogue import UnknownModel, model_class
+    from forecasting.series import daily_counts
+    from forecasting.store.history_loader import load_history
+    from forecasting.vocabulary import UnknownEventType
+
     if (election is None) == (start is None and end is None):
         fail("give either --election ID or both --from and --to")
     if election is None and (start is None or end is None):
@@ -112,7 +116,10 @@ def forecast_command(
         typer.echo(describe_forecast(forecast, election_row))
 
 
-def _model_set_for(history: History, cutoff: date | None, types, model: str | None) -> tuple[str | None, TrainedModelSet]:
+def _model_set_for(history: "History", cutoff: date | None, types, model: str | None) -> tuple[str | None, "TrainedModelSet"]:
+    from forecasting.forecaster import Forecaster
+    from forecasting.training import fit_at_cutoff
+
     version, active = _active_model_set()
     if cutoff is None:
         if active is None:
@@ -128,6 +135,7 @@ def _model_set_for(history: History, cutoff: date | None, types, model: str | No
 
 
 def _group_without_version(types) -> str:
+    from forecasting.models.base import ForecastRequestError
     from forecasting.vocabulary import EVENT_GROUPS, resolve_event_types
 
     wanted = resolve_event_types(types)
@@ -137,7 +145,7 @@ def _group_without_version(types) -> str:
     raise ForecastRequestError(f"no event group matches {', '.join(wanted)}; groups: {', '.join(EVENT_GROUPS)}")
 
 
-def describe_forecast(forecast: ServedForecast, election_row=None) -> str:
+def describe_forecast(forecast: "ServedForecast", election_row=None) -> str:
     """The forecast in plain words, with the model's backtest skill beside it."""
     i80, i95 = forecast.intervals
     lines = []
@@ -184,12 +192,12 @@ def _signed(value: float | None) -> str:
 
 @reports_errors
 def backtest_command(
-    horizon: Annotated[Optional[list[int]], typer.Option("--horizon", min=0, max=365, help="Days between cutoff and window start; repeatable.")] = None,
+    horizon: Annotated[Optional[list[int]], typer.Option("--horizon", min=0, max=365, help="Days between cutoff and window start; repeatable (default 0, 30, 90).")] = None,
     window_before: Annotated[int, typer.Option(min=0, max=180, help="Window days before election day.")] = 30,
     window_after: Annotated[int, typer.Option(min=0, max=180, help="Window days after election day.")] = 30,
     models: Annotated[Optional[str], typer.Option(help="Comma-separated model names (default: all).")] = None,
     types: Annotated[Optional[list[str]], typer.Option("--types", help="Event types or groups (default: weapons).")] = None,
-    since: Annotated[str, typer.Option(help="First window start.")] = DEFAULT_SINCE.isoformat(),
+    since: Annotated[Optional[str], typer.Option(help="First window start (default 1990-01-01).")] = None,
     samples: Annotated[int, typer.Option(min=200, max=20000, help="Simulated paths per forecast.")] = 2000,
     workers: Annotated[int, typer.Option(min=0, max=64, help="Worker processes (0: one per core).")] = 0,
     out: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = DEFAULT_BACKTEST_OUT,
@@ -198,6 +206,14 @@ def backtest_command(
     elections_plot: Annotated[Optional[Path], typer.Option(help="Write a per-election chart PNG (default model).")] = None,
 ) -> None:
     """Rolling-origin backtest of every model around every election (and control windows)."""
+    from forecasting.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
+    from forecasting.backtest_report import format_table, report_dict, summary_table
+    from forecasting.calendar_features import WindowSpec
+    from forecasting.charts import backtest_elections_png, reliability_png, write_png
+    from forecasting.models.catalogue import COMPONENT_MODELS
+    from forecasting.store.history_loader import load_history
+    from forecasting.vocabulary import UnknownEventType
+
     names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else tuple(COMPONENT_MODELS)
     for name in names:
         if name not in COMPONENT_MODELS:
