@@ -18,10 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# On a fresh machine the retrain takes a minute or two (every model, with its backtest); after that it
+# finds the active version and does nothing. Writes need PROVOCAST_API_TOKEN (unset: writes are refused).
 run: install
 	$(BIN)/provocast db upgrade
 	$(BIN)/provocast seed
-	# --- model training goes here (a later issue): fit and register the models before serving ---
+	$(BIN)/provocast retrain --if-no-active
 	$(BIN)/uvicorn service.main:app --host 0.0.0.0 --port 8000
 
 test: install

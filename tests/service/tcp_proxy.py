@@ -29,6 +29,10 @@ class TcpProxy:
     def stop(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+            except OSError:
+                pass
             listener.close()
         with self._lock:
             for connection in list(self._open):
