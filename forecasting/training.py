@@ -25,6 +25,7 @@ from forecasting.backtest import (
     run_backtest,
 )
 from forecasting.backtest_report import ALL_ELECTIONS, best_model, report_dict, summary_table
+from forecasting.calendar_features import WindowSpec
 from forecasting.history import History
 from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model, model_from_dict
@@ -138,12 +139,7 @@ def train_model_set(
     for group in groups:
         say(f"fitting models for {group}")
         event_types = EVENT_GROUPS[group]
-        fitted: dict[str, CountModel] = {}
-        for name in config.models:
-            try:
-                fitted[name] = build_model(name, event_types, config.window).fit(history, cutoff)
-            except ModelFitError as error:
-                failures.append({"group": group, "model": name, "reason": error.reason})
+        fitted = _fit_each(history, cutoff, group, list(config.models), config.window, failures)
         if BASELINE not in fitted:
             raise ModelFitError(BASELINE, f"the baseline could not be fitted for {group}")
         try:
@@ -171,6 +167,19 @@ def train_model_set(
         backtest=report,
         timings=timings,
     )
+
+
+def _fit_each(
+    history: History, cutoff: date, group: str, names: list[str], window: WindowSpec, failures: list[dict[str, str]]
+) -> dict[str, CountModel]:
+    """Fit the named models for one event group; each one that cannot be fitted is added to `failures`."""
+    fitted: dict[str, CountModel] = {}
+    for name in names:
+        try:
+            fitted[name] = build_model(name, EVENT_GROUPS[group], window).fit(history, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": name, "reason": error.reason})
+    return fitted
 
 
 def _has_election_term(name: str) -> bool:
@@ -235,13 +244,8 @@ def fit_at_cutoff(
     event_types = EVENT_GROUPS[group]
     components = list(reference.backtest["config"]["models"]) if reference and reference.backtest else list(COMPONENT_MODELS)
     names = [model] if model != ENSEMBLE else components
-    fitted: dict[str, CountModel] = {}
     failures: list[dict[str, str]] = []
-    for name in dict.fromkeys(names + [BASELINE]):
-        try:
-            fitted[name] = build_model(name, event_types).fit(history, cutoff)
-        except ModelFitError as error:
-            failures.append({"group": group, "model": name, "reason": error.reason})
+    fitted = _fit_each(history, cutoff, group, list(dict.fromkeys(names + [BASELINE])), WindowSpec(), failures)
     if model == ENSEMBLE:
         weights = _weights_before(reference, components, cutoff)
         fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
