@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint clean-venv lock
+.PHONY: install run test lint clean-venv lock bench
 
 install: $(STAMP)
 
@@ -38,3 +38,9 @@ clean-venv:
 # requirements.lock: exact pins of the runtime dependencies, read from .venv; the Docker image installs these.
 lock: install
 	$(BIN)/python deploy/lock.py
+
+# Benchmarks (not run in CI: minutes of load; see README "Benchmarks"). wrk comes from Debian's packages.
+# BENCH_ARGS=--reuse-artifact skips the retrain and serves the version an earlier run trained.
+bench: install
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

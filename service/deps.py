@@ -84,7 +84,7 @@ def require_token(request: Request) -> None:
         raise ApiError(403, "the bearer token is not valid", code="invalid_token")
 
 
-def serving_model(request: Request) -> LoadedModel:
+async def serving_model(request: Request) -> LoadedModel:
     """The loaded version (one reference per request, so a swap never mixes two versions)."""
     holder = app_state(request).holder
     loaded = holder.current

@@ -14,6 +14,8 @@ database round trip and keep working when the store is down.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import logging
 import os
 import threading
@@ -192,6 +194,8 @@ class ModelHolder:
             "serving model version %s (loaded in %.1f s%s)",
             version_id, loaded.load_seconds, f", replacing {previous.id}" if previous else "",
         )
+        del previous
+        settle_heap()
 
     def _bootstrap(self) -> None:
         """No version is active: start one retrain process (once per worker; the lock keeps it to one overall)."""
@@ -235,6 +239,25 @@ class ModelHolder:
                 "no model version is active; run `provocast retrain`"
             )
         return f"model version {self.active_id} is loading"
+
+
+def settle_heap() -> None:
+    """Keep the served version out of the garbage collector's way, and give freed memory back.
+
+    A loaded version and the libraries behind it are a few hundred thousand
+    long-lived objects; every full collection would walk them all, a pause of
+    about 0.2 s in the middle of requests (the p99 latency). Frozen, they are
+    skipped. Unfreezing first lets the previous version's reference cycles be
+    collected. The warm-up's temporary arrays are freed but glibc keeps the
+    pages; malloc_trim returns them, so RSS measures what is really held.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _without_artifact(version: ModelVersion) -> ModelVersion:
