@@ -81,7 +81,11 @@ class DailyIntensity(BaseModel):
 
 
 class ElectionEffect(BaseModel):
-    """Expected count in the window over the expected count had there been no election."""
+    """Expected count in the window over the expected count had there been no election.
+
+    Estimated by `model`: the forecast's own model when it has election terms, otherwise the best-scoring
+    model that has them; the counts and probability here are that model's.
+    """
 
     ratio: float | None = Field(examples=[1.08])
     lower: float | None = Field(description="95% interval, when the model knows its uncertainty.", examples=[0.91])
@@ -158,17 +162,28 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(value, digits)
 
 
+WHAT_IS_COUNTED = {
+    "weapons": "weapons test", "missiles": "missile launch", "ballistic": "ballistic missile launch",
+    "cruise": "cruise missile launch", "nuclear": "nuclear test", "satellite": "satellite launch",
+    "artillery": "artillery firing",
+}
+
+
 def _summary(served: ServedForecast, days: int) -> str:
     wide = next((i for i in served.intervals if abs(i.level - 0.8) < 1e-9), served.intervals[0])
+    counted = WHAT_IS_COUNTED.get(served.event_group, f"{served.event_group} event")
     text = (
-        f"{served.probability_any:.0%} chance of at least one {served.event_group} event in the {days} days "
+        f"{served.probability_any:.0%} chance of at least one {counted} in the {days} days "
         f"{served.start}..{served.end} (climatology: {served.baseline_probability_any:.0%}); "
-        f"expected {served.expected_count:.1f} (80% interval {wide.lower}-{wide.upper})"
+        f"expected {served.expected_count:.1f} event days (80% interval {wide.lower}-{wide.upper})"
     )
     effect = served.election_effect
     if effect.ratio is not None:
         spread = f", 95% interval {effect.lower:.2f}-{effect.upper:.2f}" if effect.lower is not None and effect.upper is not None else ""
-        text += f"; with the election the expected count is {effect.ratio:.2f} times what it would be without ({served.effect_model}{spread})"
+        text += (
+            f"; the election calendar makes the expected count {effect.ratio:.2f} times what it would be "
+            f"without elections ({served.effect_model}{spread})"
+        )
     if served.skill is not None and served.skill.brier_skill_vs_climatology is not None:
         text += f". Backtest Brier skill vs climatology: {served.skill.brier_skill_vs_climatology:+.2f} on {served.skill.election_windows} election windows"
     return text + "."

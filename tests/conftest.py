@@ -114,6 +114,9 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
     from forecasting import registry
     from tests.fixtures import shipped_seeds_dir
 
+    reused = os.environ.get("PROVOCAST_TEST_TRAINED_ARTIFACT", "").strip()
+    if reused:  # for quick local runs only: a model set trained by an earlier run (never set in CI)
+        return Path(reused)
     shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     artifact = shared / "trained-model-set.json"
     with open(shared / "trained-model-set.lock", "w") as lock:

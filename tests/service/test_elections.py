@@ -96,7 +96,7 @@ def test_forecast_around_an_election_carries_everything_needed_to_weigh_it(clien
     assert effect["model"] == store.active.effect_model and effect["note"]
     assert effect["ratio"] is None or effect["ratio"] > 0
     assert len(f["daily"]) == 61 and f["daily"][0]["date"] == f["window"]["start"]
-    assert f["summary"].startswith(f"{f['probability_any']:.0%} chance of at least one weapons event")
+    assert f["summary"].startswith(f"{f['probability_any']:.0%} chance of at least one weapons test")
     assert "Backtest Brier skill vs climatology" in f["summary"]
     assert f["samples"] > 0
 
