@@ -154,6 +154,19 @@ class Forecaster:
             notes=notes,
         )
 
+    def daily_band(
+        self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None,
+        model: str | None = None, level: float = 0.8,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per day of the window, the central `level` interval of the expected count across simulated paths."""
+        group = self.group_for(event_types)
+        self.check_window(start, end)
+        sums = self._path_sums(group, model or self._default_for(group))
+        _, days = sums.window(start, end)
+        daily = np.diff(sums.intensity[:, days.start:days.stop + 1].astype(np.float64), axis=1)
+        tail = (1 - level) / 2
+        return np.quantile(daily, tail, axis=0).clip(min=0), np.quantile(daily, 1 - tail, axis=0)
+
     def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> str:
         """The fitted event group whose types are exactly the ones asked for."""
         wanted = resolve_event_types(event_types)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.retrain_lock import HOST, LockHolder, current_holder, process_alive
+from forecasting.retrain_metrics import observe_job
 from forecasting.store.models import JobRow, utc_now
 
 RETRAIN = "retrain"
@@ -248,4 +249,18 @@ def _watch(factory: sessionmaker[Session], job_id: str, process: subprocess.Pope
             if row is not None and row.exit_code is None:
                 row.exit_code = code
     except SQLAlchemyError:
-        pass  # the store is down; settle_stale_jobs will close the row later
+        return  # the store is down; settle_stale_jobs will close the row later
+    _observe_finished(factory, job_id)
+
+
+def _observe_finished(factory: sessionmaker[Session], job_id: str) -> None:
+    """Count and log the finished job once, here in the process that launched it."""
+    try:
+        with factory() as session:
+            job = get_job(session, job_id)
+    except SQLAlchemyError:
+        return
+    if job is None or job.status in IN_FLIGHT:
+        return
+    seconds = (job.finished_at - job.created_at).total_seconds() if job.finished_at else None
+    observe_job(job.id, job.status, job.promoted, job.version_id, job.message, seconds, job.exit_code)

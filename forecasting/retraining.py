@@ -23,14 +23,16 @@ from typing import Any, Callable, Literal
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting import jobs, registry
+from forecasting import jobs, ledger, registry
 from forecasting.backtest import DEFAULT_SINCE, BacktestConfig
+from forecasting.forecaster import Forecaster
 from forecasting.models.catalogue import COMPONENT_MODELS
 from forecasting.records import RecordError
 from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
+from forecasting.retrain_metrics import log, observed_retrain
 from forecasting.settings import Settings
 from forecasting.store.history_loader import load_history
-from forecasting.training import DEFAULT_TRAINING_HORIZON, history_hash, train_model_set
+from forecasting.training import DEFAULT_TRAINING_HORIZON, TrainedModelSet, history_hash, train_model_set
 from forecasting.vocabulary import EVENT_GROUPS
 
 PromoteRule = Literal["auto", "always", "never"]
@@ -138,6 +140,7 @@ class RetrainOutcome:
     decision: PromotionDecision | None = None
     seconds: float = 0.0
     lines: list[str] = field(default_factory=list)
+    model_set: TrainedModelSet | None = field(default=None, repr=False)  # the promoted one, for the ledger
 
     @property
     def promoted(self) -> bool:
@@ -156,6 +159,7 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
+@observed_retrain
 def retrain(
     factory: sessionmaker[Session],
     *,
@@ -191,6 +195,7 @@ def retrain(
     try:
         try:
             outcome = _retrain(factory, lock, options, cutoff, rule, force, only_if_no_active, job_id, say)
+            _update_ledger(factory, settings, outcome)
         except BaseException as error:
             fail(error)
             raise
@@ -201,6 +206,24 @@ def retrain(
         return outcome
     finally:
         lock.release()
+
+
+def _update_ledger(factory: sessionmaker[Session], settings: Settings, outcome: RetrainOutcome) -> None:
+    """Record a promoted version's forecasts in the ledger and score what has closed; never fails the retrain.
+
+    Logged, not printed (see `provocast ledger`): the retrain's own report ends with what it did to the registry.
+    """
+    try:
+        forecaster = None
+        if outcome.promoted and outcome.model_set is not None and outcome.version is not None:
+            forecaster = Forecaster(outcome.model_set, version=outcome.version.id)
+        recorded, scored = ledger.record_and_score(
+            factory, forecaster, days_before=settings.default_days_before, days_after=settings.default_days_after
+        )
+    except Exception as error:  # the version is promoted whatever happens here; the service records it on load
+        log.warning("forecast ledger not updated: %s: %s", type(error).__name__, error)
+        return
+    log.info("%s%s", f"{recorded.describe()}; " if recorded else "", scored.describe())
 
 
 def _describe_failure(error: BaseException) -> str:
@@ -304,7 +327,9 @@ def _retrain(
     previous = promotion.previous.id if promotion.previous else None
     message = f"promoted {candidate.id}" + (f" (retired {previous})" if previous else "")
     report(message)
-    return RetrainOutcome("promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines)
+    return RetrainOutcome(
+        "promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines, model_set=model_set
+    )
 
 
 def _check_cutoff(cutoff: date, backtest_since: date) -> None:

@@ -12,9 +12,10 @@ app = typer.Typer(
 )
 
 # Command groups register themselves on `app` (imported here, after `app` exists).
-from forecasting.cli import db_commands, events_commands, forecast_commands, model_commands  # noqa: E402
+from forecasting.cli import db_commands, events_commands, forecast_commands, ledger_commands, model_commands  # noqa: E402
 
 db_commands.register(app)
 events_commands.register(app)
 forecast_commands.register(app)
 model_commands.register(app)
+ledger_commands.register(app)

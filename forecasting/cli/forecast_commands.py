@@ -70,11 +70,10 @@ def forecast_command(
     plot: Annotated[Optional[Path], typer.Option(help="Write the forecast chart to this PNG file.")] = None,
 ) -> None:
     """Forecast weapons tests in a window, around an election or between two dates."""
-    from forecasting.charts import forecast_png, write_png
+    from forecasting.charts import window_chart_png, write_png
     from forecasting.forecaster import Forecaster, forecast_as_dict
     from forecasting.models.base import ForecastRequestError, ModelFitError
     from forecasting.models.catalogue import UnknownModel, model_class
-    from forecasting.series import daily_counts
     from forecasting.store.history_loader import load_history
     from forecasting.vocabulary import UnknownEventType
 
@@ -103,9 +102,8 @@ def forecast_command(
     except ModelFitError as error:
         fail(str(error), 1)
     if plot is not None:
-        recent = daily_counts(history.events_through(forecast.data_cutoff), forecast.event_types,
-                              forecast.data_cutoff - timedelta(days=730), forecast.data_cutoff)
-        write_png(forecast_png(forecast, election_row["date"].date() if election_row is not None else None, recent), plot)
+        election_day = election_row["date"].date() if election_row is not None else None
+        write_png(window_chart_png(forecaster, forecast, history.events, election_day), plot)
     if as_json:
         payload = forecast_as_dict(forecast)
         if election_row is not None:

@@ -12,7 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Index, Integer, MetaData, String, Text, func, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forecasting.records import ElectionRecord, EventRecord, ExerciseRecord
@@ -234,3 +250,61 @@ class LockRow(Base):
     acquired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the forecast ledger (forecasting.ledger) ------------------------------------------------------
+
+
+class LedgerEntryRow(Base):
+    """One published forecast for one election window, and (once the window has closed) its score.
+
+    Append-only: database triggers (migration 0003) refuse any DELETE, any
+    change to the forecast columns, and any change to an outcome column that
+    is already filled; scoring may only fill outcome columns that are NULL.
+    """
+
+    __tablename__ = "forecast_ledger"
+    __table_args__ = (
+        UniqueConstraint("version_id", "election_id", "window_start", "window_end", "event_group", name="uq_forecast_ledger_entry"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[str] = mapped_column(String(40), ForeignKey("model_versions.id"), index=True)
+    election_id: Mapped[str] = mapped_column(String(100))
+    election_date: Mapped[dt.date] = mapped_column(Date)
+    country: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(20))
+    window_start: Mapped[dt.date] = mapped_column(Date)
+    window_end: Mapped[dt.date] = mapped_column(Date)
+    event_group: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(40))
+    data_cutoff: Mapped[dt.date] = mapped_column(Date)
+    probability_any: Mapped[float] = mapped_column(Float)
+    expected_count: Mapped[float] = mapped_column(Float)
+    lower_80: Mapped[int] = mapped_column(Integer)
+    upper_80: Mapped[int] = mapped_column(Integer)
+    lower_95: Mapped[int] = mapped_column(Integer)
+    upper_95: Mapped[int] = mapped_column(Integer)
+    climatology_probability_any: Mapped[float] = mapped_column(Float)
+    election_effect: Mapped[float | None] = mapped_column(Float)
+    election_effect_lower: Mapped[float | None] = mapped_column(Float)
+    election_effect_upper: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # The outcome: NULL until the window has closed and the history covers it, then filled once.
+    observed_count: Mapped[int | None] = mapped_column(Integer)
+    brier: Mapped[float | None] = mapped_column(Float)
+    log_loss: Mapped[float | None] = mapped_column(Float)
+    climatology_brier: Mapped[float | None] = mapped_column(Float)
+    climatology_log_loss: Mapped[float | None] = mapped_column(Float)
+    inside_80: Mapped[bool | None] = mapped_column(Boolean)
+    inside_95: Mapped[bool | None] = mapped_column(Boolean)
+    history_end: Mapped[dt.date | None] = mapped_column(Date)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+FORECAST_COLUMNS = tuple(
+    c.name for c in LedgerEntryRow.__table__.columns
+    if c.name not in ("observed_count", "brier", "log_loss", "climatology_brier", "climatology_log_loss",
+                      "inside_80", "inside_95", "history_end", "scored_at")
+)
+OUTCOME_COLUMNS = tuple(c.name for c in LedgerEntryRow.__table__.columns if c.name not in FORECAST_COLUMNS)
