@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint clean-venv lock bench
+.PHONY: install run test lint clean-venv lock screenshot bench
 
 install: $(STAMP)
 
@@ -44,3 +44,11 @@ lock: install
 bench: install
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# docs/dashboard.png: the dashboard in headless Chromium (apt-get install chromium), served from the store of
+# PROVOCAST_DATABASE_URL (provocast.db by default; a first model version is trained if none is active).
+SCREENSHOT ?= docs/dashboard.png
+screenshot: install
+	$(BIN)/provocast db upgrade
+	$(BIN)/provocast seed
+	$(BIN)/python -m service.screenshot $(SCREENSHOT)

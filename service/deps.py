@@ -90,4 +90,5 @@ async def serving_model(request: Request) -> LoadedModel:
     loaded = holder.current
     if loaded is None:
         raise ModelNotReady(holder.not_ready_reason() or "no model is loaded")
+    request.state.model_version = loaded.id  # for the forecasts-served metric
     return loaded

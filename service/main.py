@@ -12,15 +12,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting import ledger
 from forecasting.records import ElectionRecord
 from service.answers import upcoming_body
-from service.deps import AppState, child_environment, open_store
+from service.deps import AppState, app_state, child_environment, open_store
 from service.errors import install_error_handlers
 from service.limits import BodyLimitMiddleware
 from service.model_holder import LoadedModel, ModelHolder
+from service.observability import ObservabilityMiddleware, ServiceLogging, configure_uvicorn_logging, metrics_router
 from service.routes import ROUTERS
 from service.settings import ServiceSettings
 
@@ -36,32 +41,40 @@ for the same window, and the election effect with its interval. Reads are open; 
 """
 
 log = logging.getLogger("provocast.service")
-
-
-def _log_to_stderr() -> None:
-    """Our INFO lines (versions loaded and swapped) next to uvicorn's, unless logging is configured already."""
-    logger = logging.getLogger("provocast")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
-    _log_to_stderr()
+    configure_uvicorn_logging(settings.log_format)
+    service_logging = ServiceLogging(settings.log_format, settings.log_level)
 
-    def warm_answers(loaded: LoadedModel, elections: dict[str, ElectionRecord]) -> None:
+    def on_loaded(loaded: LoadedModel, elections: dict[str, ElectionRecord], factory: sessionmaker[Session]) -> None:
         upcoming_body(
             loaded, list(elections.values()), date.today(), settings.upcoming_days,
             settings.default_days_before, settings.default_days_after, None, None,
         )
+        publish_in_ledger(factory, loaded)
+
+    def publish_in_ledger(factory: sessionmaker[Session], loaded: LoadedModel) -> None:
+        """The version now served goes into the forecast ledger; closed windows are scored (never blocks serving)."""
+        try:
+            recorded, scored = ledger.record_and_score(
+                factory, loaded.forecaster, days_before=settings.default_days_before, days_after=settings.default_days_after,
+            )
+        except Exception as error:
+            log.warning("forecast ledger not updated for %s: %s", loaded.id, error)
+            return
+        log.info("%s; %s", recorded.describe() if recorded else "", scored.describe())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service_logging.start()
         engine, factory = open_store(settings)
-        holder = ModelHolder(engine, factory, settings, on_loaded=warm_answers, child_env=child_environment(settings))
+        holder = ModelHolder(
+            engine, factory, settings, on_loaded=lambda loaded, elections: on_loaded(loaded, elections, factory),
+            child_env=child_environment(settings),
+        )
         app.state.provocast = AppState(settings=settings, engine=engine, factory=factory, holder=holder)
         await holder.start()
         if holder.current is None:
@@ -71,6 +84,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             await holder.stop()
             engine.dispose()
+            service_logging.stop()
 
     app = FastAPI(
         title="Provocast",
@@ -81,8 +95,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware)  # outermost: every request gets its id, access line and metrics
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(metrics_router(lambda request: app_state(request).holder.current))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

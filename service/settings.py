@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from forecasting.settings import Settings
 
 
@@ -24,3 +26,6 @@ class ServiceSettings(Settings):
     store_timeout_seconds: int = 5
     # Forecast responses kept per loaded version (elections, upcoming list, custom windows).
     forecast_cache_size: int = 4096
+    # Log lines on stderr: "json" (one object per line, for log collectors) or "text" (for a terminal).
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"

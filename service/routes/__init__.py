@@ -1,5 +1,8 @@
 """The API's routes, one module per resource; each is thin: parse, call the engine or the store, shape."""
 
-from service.routes import backtests, elections, events, forecasts, health, jobs, models
+from service.routes import backtests, charts, dashboard, elections, events, forecasts, health, jobs, ledger, models
 
-ROUTERS = [health.router, elections.router, forecasts.router, events.router, models.router, jobs.router, backtests.router]
+ROUTERS = [
+    health.router, charts.router, elections.router, forecasts.router, events.router, models.router, jobs.router,
+    backtests.router, ledger.router, dashboard.router,
+]

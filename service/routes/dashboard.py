@@ -1,0 +1,89 @@
+"""`/`: the dashboard, a server-rendered page (Jinja2, no JavaScript) for readers who are not statisticians.
+
+Every number on it comes from the same objects the API serves: the upcoming
+forecasts are the `/v1/forecasts/upcoming` body (parsed back from the same
+memoised JSON), the model is the `/v1/models` view of the serving version,
+and the ledger is the `/v1/ledger` answer. Plain words stand beside each
+number (`forecasting.plain_words`). With the store down, the page still shows
+the forecasts and says which parts it could not read.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
+
+from forecasting import ledger, plain_words
+from forecasting.store.db import StoreUnavailable, describe_error
+from forecasting.store.repository import EventFilter, list_events
+from service.answers import upcoming_body
+from service.deps import app_state
+from service.routes.ledger import track_record_answer
+from service.schemas import Event, ModelVersionOut, UpcomingForecasts
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+TEMPLATES.env.filters.update(
+    percent=plain_words.percent,
+    chance=plain_words.chance,
+    effect_words=plain_words.election_effect,
+    skill_words=plain_words.skill,
+    interval_words=plain_words.interval,
+    sentence=lambda text: text[:1].upper() + text[1:],
+)
+TEMPLATES.env.globals.update(compared_with_usual=plain_words.compared_with_usual)
+RECENT_EVENTS = 12
+COUNTRY_NAMES = {"KR": "South Korea", "US": "United States"}
+KIND_NAMES = {"legislative": "legislative (National Assembly)", "presidential": "presidential", "local": "local", "midterm": "midterm (Congress)"}
+
+log = logging.getLogger("provocast.service")
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    state = app_state(request)
+    loaded = state.holder.current
+    if loaded is None:
+        reason = state.holder.not_ready_reason() or "no model is loaded"
+        return TEMPLATES.TemplateResponse(
+            request, "not_ready.html", {"reason": reason}, status_code=503, headers={"Retry-After": "10", "Refresh": "10"}
+        )
+    request.state.model_version = loaded.id
+    settings = state.settings
+    today = date.today()
+    upcoming = UpcomingForecasts.model_validate_json(upcoming_body(
+        loaded, list(state.holder.elections.values()), today, settings.upcoming_days,
+        settings.default_days_before, settings.default_days_after, None, None,
+    ))
+    context: dict[str, Any] = {
+        "today": today,
+        "upcoming": upcoming,
+        "model": ModelVersionOut.from_version(loaded.version, loaded.id),
+        "backtest_windows": _backtest_windows(loaded),
+        "countries": COUNTRY_NAMES,
+        "kinds": KIND_NAMES,
+        "store_problems": [],
+    }
+    try:
+        with state.factory() as session:
+            stored = list_events(session, EventFilter(weapons_test=True), limit=RECENT_EVENTS, newest_first=True)
+            context["events"] = [Event.from_stored(e) for e in stored]
+            context["ledger"] = track_record_answer(ledger.track_record(session))
+    except (SQLAlchemyError, StoreUnavailable) as error:
+        detail = describe_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+        log.warning("dashboard: the store could not be read: %s", detail)
+        context.update(events=None, ledger=None)
+        context["store_problems"].append(f"the store could not be read ({detail}), so recent events and the track record are missing")
+    return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
+
+
+def _backtest_windows(loaded) -> int | None:  # type: ignore[no-untyped-def]
+    skill = loaded.version.default_skill
+    return None if skill is None else int(skill["election_windows"])
