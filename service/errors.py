@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forecasting.jobs import RetrainBusy
@@ -154,6 +154,11 @@ async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
     return error_response(409, "conflict", f"the store refused the write: {describe_error(error)}")
 
 
+async def _data(request: Request, error: DataError) -> JSONResponse:
+    # The store refused a value the parsers let through (PostgreSQL takes no NUL character in text).
+    return error_response(422, "invalid_input", f"the store cannot hold a value of this request: {describe_error(error)}")
+
+
 async def _store(request: Request, error: Exception) -> JSONResponse:
     log.warning("store unavailable on %s %s: %s", request.method, request.url.path, error)
     return error_response(503, "store_unavailable", store_unavailable_message(error), headers={"Retry-After": "5"})
@@ -176,6 +181,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CorruptArtifact, _corrupt)  # type: ignore[arg-type]
     app.add_exception_handler(RetrainBusy, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, _integrity)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _data)  # type: ignore[arg-type]
     app.add_exception_handler(StoreUnavailable, _store)
     app.add_exception_handler(SQLAlchemyError, _store)
     app.add_exception_handler(Exception, _unexpected)

@@ -127,3 +127,18 @@ def test_invalid_events_are_422_naming_the_field_and_nothing_is_written(
 def test_no_model_needed_for_events(backend: str, tmp_path: Path) -> None:
     with seeded_store(backend, tmp_path / "no-model", artifact=None) as empty, running_app(empty.url) as client:
         assert client.get("/v1/events", params={"limit": 1}).status_code == 200
+
+
+def test_characters_the_store_cannot_hold_are_422_and_nothing_is_written(client: TestClient, backend: str) -> None:
+    before = client.get("/v1/events", params={"limit": 1}).json()["total"]
+    response = client.post("/v1/events", json={**NEW_EVENT, "id": "nul-test", "description": "a\u0000b"}, headers=auth())
+    lookup = client.get("/v1/elections/kr-legislative%00-2028")
+
+    if backend == "postgres":  # PostgreSQL text cannot hold NUL: the client's input, not the store failing
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input", response.text
+        assert "NUL" in response.json()["error"]["message"]
+        assert client.get("/v1/events", params={"limit": 1}).json()["total"] == before
+        assert lookup.status_code == 422
+    else:
+        assert response.status_code == 201
+        assert lookup.status_code == 404
