@@ -40,9 +40,8 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
 def test_filters_and_bad_filters(client: TestClient) -> None:
     assert [i["election_id"] for i in client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]] == [MIDTERM]
     assert client.get("/v1/ledger", params={"status": "scored"}).json()["items"] == []
-    assert client.get("/v1/ledger", params={"version": "nope"}).json() == {
-        **client.get("/v1/ledger", params={"version": "nope"}).json(), "versions": [], "items": [],
-    }
+    unknown = client.get("/v1/ledger", params={"version": "nope"}).json()
+    assert unknown["versions"] == [] and unknown["items"] == []
     bad = client.get("/v1/ledger", params={"status": "closed"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
 
