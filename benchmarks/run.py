@@ -226,8 +226,9 @@ def machine() -> dict[str, Any]:
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     return {
         "cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg()[0],
         "commit": commit.stdout.strip() or None,
-        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else None,
+        "wrk": " ".join((wrk.stdout or wrk.stderr).split()[:2]) or None,
     }
 
 
@@ -289,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         store.dispose()
     results["seconds"] = time.perf_counter() - started
+    results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     results["targets"] = targets(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -8,7 +8,6 @@ well under a millisecond, and the same recursion steps the simulation forward.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 
 def decay_factors(half_lives: tuple[float, ...]) -> np.ndarray:
@@ -17,6 +16,8 @@ def decay_factors(half_lives: tuple[float, ...]) -> np.ndarray:
 
 def decayed_sums(counts: np.ndarray, half_lives: tuple[float, ...]) -> np.ndarray:
     """(days x half-lives) array of decayed sums of strictly earlier counts."""
+    from scipy.signal import lfilter  # fitting only: scipy.signal would cost a serving process seconds to import
+
     counts = np.asarray(counts, dtype=float)
     out = np.empty((len(counts), len(half_lives)))
     for j, r in enumerate(decay_factors(half_lives)):

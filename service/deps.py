@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.settings import Settings
-from forecasting.store.db import create_session_factory, create_store_engine
+from forecasting.store.db import create_session_factory, create_store_engine, write_transaction
 from service.errors import ApiError, ModelNotReady
 from service.model_holder import LoadedModel, ModelHolder
 from service.settings import ServiceSettings
@@ -61,8 +61,13 @@ def read_session(request: Request) -> Iterator[Session]:
 
 
 def write_session(request: Request) -> Iterator[Session]:
-    """A transaction committed when the route returns, rolled back if it raises."""
-    with app_state(request).factory.begin() as session:
+    """A transaction committed when the route returns, rolled back if it raises (holding the write lock on SQLite).
+
+    Use it as `Depends(write_session, scope="function")`: FastAPI's default runs the code after `yield`
+    (here the commit) after the response is sent, so a client would get its 201 before the row is
+    stored, and a failed commit would never reach it.
+    """
+    with write_transaction(app_state(request).factory) as session:
         yield session
 
 

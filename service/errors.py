@@ -111,8 +111,15 @@ async def _api_error(request: Request, error: ApiError) -> JSONResponse:
     return error_response(error.status, error.code, error.message, error.field, error.headers)
 
 
+# What FastAPI raises (as a 400) for a body it cannot decode at all, e.g. bytes that are not UTF-8.
+UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
     status = error.status_code
+    if status == 400 and error.detail == UNPARSEABLE_BODY:
+        # The same answer as for any other body that is not JSON (FastAPI's json_invalid, a 422).
+        return error_response(422, "invalid_input", "field 'body': the body is not JSON encoded as UTF-8", "body")
     if status == 404:
         message = f"no such endpoint: {request.method} {request.url.path}; see /docs"
     elif status == 405:

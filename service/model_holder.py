@@ -163,17 +163,23 @@ class ModelHolder:
         try:
             with self.factory() as session:
                 version = registry.get_version(session, version_id, with_artifact=True)
-            model_set = registry.load_model_set(version)
-            forecaster = Forecaster(model_set, version=version.id)
-            forecaster.warm()
-        except CorruptArtifact as error:
-            self._refused.add(version_id)
-            self.load_error = f"{error}; still serving {self.current.id if self.current else 'nothing'}"
-            log.error("%s", self.load_error)
-            return
         except Exception as error:  # store trouble mid-read: try again at the next poll
             self.load_error = f"could not load version {version_id}: {_describe(error)}"
             log.warning("%s", self.load_error)
+            return
+        try:
+            model_set = registry.load_model_set(version)
+            forecaster = Forecaster(model_set, version=version.id)
+            forecaster.warm()
+        except Exception as error:
+            # The artifact itself is at fault (it fails a check, or reads but cannot forecast): the same
+            # bytes would fail again, so refuse the version once instead of retrying it at every poll.
+            refusal = error if isinstance(error, CorruptArtifact) else CorruptArtifact(
+                version_id, f"it cannot forecast: {type(error).__name__}: {error}"
+            )
+            self._refused.add(version_id)
+            self.load_error = f"{refusal}; still serving {self.current.id if self.current else 'nothing'}"
+            log.error("%s", self.load_error)
             return
         loaded = LoadedModel(
             version=_without_artifact(version),

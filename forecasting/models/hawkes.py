@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from forecasting.calendar_features import calendar_design, election_columns
 from forecasting.excitation import decay_factors, decayed_sums, state_after
@@ -64,6 +63,8 @@ class HawkesModel(CountModel):
         start = np.concatenate([theta0, np.full(len(KERNEL_HALF_LIVES), 0.2)])
         bounds = [(None, None)] * X.shape[1] + [(0.0, MAX_AMPLITUDE)] * len(KERNEL_HALF_LIVES)
         precision = _prior_precision(list(design.columns), len(KERNEL_HALF_LIVES))
+        from scipy.optimize import minimize  # fitting only: a serving process never loads the optimiser
+
         result = minimize(
             _negative_log_posterior, start, args=(X, kernels, y, precision), jac=True, method="L-BFGS-B",
             bounds=bounds, options={"maxiter": 500},

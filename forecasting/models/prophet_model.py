@@ -60,6 +60,22 @@ class ProphetModel(CountModel):
     name = "prophet"
     has_election_term = True
     election_effect_interval = False
+    # A loaded model keeps Prophet's JSON and rebuilds the Prophet object on first use: a served version
+    # holds one per event group (and one in each ensemble), and most of them never forecast.
+    _prophet: Any = None
+    _prophet_json: str | None = None
+
+    @property
+    def prophet(self) -> Any:
+        if self._prophet is None and self._prophet_json is not None:
+            from prophet.serialize import model_from_json
+
+            self._prophet = model_from_json(self._prophet_json)
+        return self._prophet
+
+    @prophet.setter
+    def prophet(self, model: Any) -> None:
+        self._prophet, self._prophet_json = model, None
 
     def fit(self, history: History, cutoff: date) -> "ProphetModel":
         from prophet import Prophet
@@ -132,16 +148,14 @@ class ProphetModel(CountModel):
         from prophet.serialize import model_to_json
 
         return {
-            "prophet_json": model_to_json(self.prophet),
+            "prophet_json": self._prophet_json if self._prophet is None else model_to_json(self._prophet),
             "smearing": self.smearing.tolist(),
             "alpha": self.alpha,
             "calendars": self.calendars.to_dict(),
         }
 
     def load_parameters(self, data: dict[str, Any]) -> None:
-        from prophet.serialize import model_from_json
-
-        self.prophet = model_from_json(data["prophet_json"])
+        self._prophet, self._prophet_json = None, data["prophet_json"]
         self.smearing = np.asarray(data["smearing"], dtype=float)
         self.alpha = float(data["alpha"])
         self.calendars = Calendars.from_dict(data["calendars"])

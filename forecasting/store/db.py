@@ -10,6 +10,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+
+# Execution option: take SQLite's write lock when the transaction begins (see write_transaction).
+TAKE_WRITE_LOCK = "provocast_take_write_lock"
 
 
 class StoreUnavailable(RuntimeError):
@@ -28,7 +33,10 @@ def _create_sqlite_engine(url: URL) -> Engine:
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    # A file database is opened by name for every session (no pool): a pooled connection keeps the
+    # file it first opened, so a file made unreadable, moved or replaced (a restore) would go unnoticed,
+    # and writes would land in the old file. Opening a SQLite file costs a fraction of a millisecond.
+    engine = create_engine(url) if in_memory else create_engine(url, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +52,8 @@ def _create_sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(TAKE_WRITE_LOCK, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -57,6 +66,22 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed together at the end, or rolled back on any error."""
     with factory.begin() as session:
+        yield session
+
+
+@contextmanager
+def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Like `transaction`, for work that reads and then writes (check an id is free, then insert it).
+
+    On SQLite a plain BEGIN starts as a reader: if another connection commits a
+    write before this one writes, its upgrade to a writer fails at once with
+    "database is locked" (what it read may be stale), whatever the busy
+    timeout, so concurrent writers fail instead of waiting their turn. BEGIN
+    IMMEDIATE takes the write lock first, so they queue (for up to the busy
+    timeout) instead. Other databases ignore the option.
+    """
+    with factory() as session, session.begin():
+        session.connection(execution_options={TAKE_WRITE_LOCK: True})
         yield session
 
 

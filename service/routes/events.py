@@ -61,7 +61,7 @@ def events(
     dependencies=[Depends(require_token)],
     responses=error_responses(401, 403, 409, 413, 422, 503),
 )
-def add(body: EventIn, response: Response, session: Annotated[Session, Depends(write_session)]) -> Event:
+def add(body: EventIn, response: Response, session: Annotated[Session, Depends(write_session, scope="function")]) -> Event:
     kind = parse_event_type(body.event_type)
     record = event_from_row(body.as_row(EVENT_TYPES[kind].weapons_test_default))
     stored = add_event(session, record, "manual")
