@@ -21,7 +21,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.concurrency import run_in_threadpool
 
-from forecasting.charts import reliability_png, window_chart_png
 from forecasting.records import ElectionRecord
 from forecasting.store.repository import event_records, get_election
 from forecasting.history import History
@@ -38,6 +37,22 @@ CHARTS_KEY = "charts"
 EVENTS_KEY = "chart_events"
 CACHE_SIZE = 64
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image"}}
+
+
+def window_chart_png(*args: Any, **kwargs: Any) -> bytes:
+    """`forecasting.charts.window_chart_png`, imported when a chart is first drawn: matplotlib would cost every
+    worker start-up time and memory for charts that may never be asked for."""
+    from forecasting.charts import window_chart_png as draw
+
+    return draw(*args, **kwargs)
+
+
+def reliability_png(*args: Any, **kwargs: Any) -> bytes:
+    """`forecasting.charts.reliability_png`, imported on first use (see window_chart_png)."""
+    from forecasting.charts import reliability_png as draw
+
+    return draw(*args, **kwargs)
+
 
 router = APIRouter(tags=["charts"])
 log = logging.getLogger("provocast.charts")
