@@ -18,9 +18,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting import jobs, ledger, registry
@@ -32,9 +32,10 @@ from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 from forecasting.retrain_metrics import log, observed_retrain
 from forecasting.settings import Settings
 from forecasting.store.history_loader import load_history
-from forecasting.training import DEFAULT_TRAINING_HORIZON, TrainedModelSet, history_hash, train_model_set
+from forecasting.training import DEFAULT_TRAINING_HORIZON, TrainedModelSet, dumps, history_hash, train_model_set
 from forecasting.vocabulary import EVENT_GROUPS
 
+T = TypeVar("T")
 PromoteRule = Literal["auto", "always", "never"]
 PROMOTE_RULES: tuple[str, ...] = ("auto", "always", "never")
 # "No worse" allows for float noise in the stored means.
@@ -307,9 +308,13 @@ def _retrain(
         f"effect model {model_set.effect_model}" + (f"; {fits_failed} fits left out (too few events)" if fits_failed else "")
     )
 
-    with factory.begin() as session:
+    artifact = dumps(model_set)  # seconds for megabytes: done before the transaction, not inside it
+
+    def store_candidate(session: Session) -> registry.ModelVersion:
         lock.ensure_held(session)
-        candidate = registry.save_candidate(session, model_set, training=options.describe(), job_id=job_id)
+        return registry.save_artifact(session, artifact, training=options.describe(), job_id=job_id)
+
+    candidate = write_with_retry(factory, store_candidate)
     report(f"stored candidate {candidate.id} ({candidate.artifact_bytes / 1e6:.1f} MB, sha256 {candidate.artifact_sha256[:12]})")
 
     with factory() as session:
@@ -321,15 +326,37 @@ def _retrain(
             "candidate", f"stored {candidate.id} as a candidate; {active.id if active else 'no version'} stays active",
             candidate, active.id if active else None, decision, time.perf_counter() - started, lines,
         )
-    with factory.begin() as session:
+
+    def promote_candidate(session: Session) -> registry.Promotion:
         lock.ensure_held(session)
-        promotion = registry.promote(session, candidate.id)
+        return registry.promote(session, candidate.id)
+
+    promotion = write_with_retry(factory, promote_candidate)
     previous = promotion.previous.id if promotion.previous else None
     message = f"promoted {candidate.id}" + (f" (retired {previous})" if previous else "")
     report(message)
     return RetrainOutcome(
         "promoted", message, promotion.version, previous, decision, time.perf_counter() - started, lines, model_set=model_set
     )
+
+
+def write_with_retry(factory: sessionmaker[Session], work: Callable[[Session], T], attempts: int = 5) -> T:
+    """`work` in one transaction, run again when SQLite refuses it as stale.
+
+    A SQLite transaction that read before writing is refused at once ("database
+    is locked") if another connection committed in between, as the lock's own
+    heartbeat does every few seconds; it was rolled back whole, so it is safe to
+    run again.
+    """
+    for attempt in range(attempts):
+        try:
+            with factory.begin() as session:
+                return work(session)
+        except OperationalError as error:
+            if "database is locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _check_cutoff(cutoff: date, backtest_since: date) -> None:

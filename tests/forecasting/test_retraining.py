@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecasting import jobs, registry
 from forecasting.records import RecordError, read_events_csv
 from forecasting.retrain_lock import DatabaseLock, LockHeld
-from forecasting.retraining import decide_promotion, retrain
+from forecasting.retraining import decide_promotion, retrain, write_with_retry
 from forecasting.settings import Settings
+from forecasting.store.models import LockRow
 from forecasting.store.seeding import seed_store
 from tests.conftest import install_artifact
 from tests.fixtures import shipped_seeds_dir
@@ -208,3 +209,25 @@ def test_a_past_cutoff_trains_on_the_history_known_then(store: sessionmaker[Sess
     with store() as session:
         version = registry.active_version(session)
     assert version is not None and registry.load_model_set(version).cutoff == date(2024, 1, 31)
+
+
+def test_a_write_refused_after_a_concurrent_sqlite_commit_is_run_again(sessions: sessionmaker[Session]) -> None:
+    """What the lock's heartbeat does to the retrain's own transactions on SQLite, and how they survive it."""
+    runs: list[int] = []
+
+    def work(session: Session) -> int:
+        runs.append(1)
+        session.get(LockRow, "probe")  # a read first: the transaction now works from a snapshot
+        if len(runs) == 1:
+            with sessions.begin() as other:  # another connection commits in between, like a heartbeat
+                other.add(LockRow(name="heartbeat-like-write"))
+        session.add(LockRow(name="probe"))
+        session.flush()
+        return len(runs)
+
+    attempts = write_with_retry(sessions, work)
+
+    sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+    assert attempts == (2 if sqlite else 1)  # SQLite refused the stale writer once; PostgreSQL did not need to
+    with sessions() as session:
+        assert session.get(LockRow, "probe") is not None

@@ -98,11 +98,12 @@ def test_killing_a_retrain_mid_way_leaves_the_active_version_and_forecasts_uncha
         os.killpg(pid, signal.SIGKILL)  # the retrain and its backtest workers (their own process group)
 
         failed = finished_job(client, job["id"])
-        assert failed["status"] == "failed" and failed["version_id"] is None
-        assert "killed" in failed["message"] and "the active version is unchanged" in failed["message"]
-        assert fresh_store.versions() == versions_before
+        assert failed["status"] == "failed" and failed["version_id"] is None, failed
+        assert "killed" in failed["message"] and "the active version is unchanged" in failed["message"], failed
+        assert fresh_store.versions() == versions_before, failed
         after = client.get("/v1/forecasts/upcoming")
-        assert after.status_code == 200 and after.content == before.content
+        assert after.status_code == 200, after.text
+        assert after.json()["version"] == before.json()["version"] and after.content == before.content
         assert client.get("/readyz").status_code == 200
         with fresh_store.factory() as session:
             assert current_holder(session) is None  # the dead process's lock is free at once
