@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 
 # Execution option: take SQLite's write lock when the transaction begins (see write_transaction).
 TAKE_WRITE_LOCK = "provocast_take_write_lock"
+# Pool record key: the identity of the SQLite file a connection opened.
+FILE_IDENTITY = "provocast_file_identity"
 
 
 class StoreUnavailable(RuntimeError):
@@ -33,13 +37,10 @@ def _create_sqlite_engine(url: URL) -> Engine:
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # A file database is opened by name for every session (no pool): a pooled connection keeps the
-    # file it first opened, so a file made unreadable, moved or replaced (a restore) would go unnoticed,
-    # and writes would land in the old file. Opening a SQLite file costs a fraction of a millisecond.
-    engine = create_engine(url) if in_memory else create_engine(url, poolclass=NullPool)
+    engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
         # pysqlite opens transactions lazily (only before DML), so a read and the
         # writes that depend on it would not share one. Turn that off and emit
         # BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs).
@@ -48,7 +49,20 @@ def _create_sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
+            record.info[FILE_IDENTITY] = _file_identity(database)
         cursor.close()
+
+    if not in_memory:
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_connection, record, proxy) -> None:  # type: ignore[no-untyped-def]
+            # A pooled connection keeps the file it opened: a file made unreadable,
+            # moved or replaced (a restore) would go unnoticed, and writes would land
+            # in the old file. A connection whose file is no longer the one at the
+            # path, readable, is dropped; the pool then opens the path anew (and
+            # fails with the database's own error if it cannot).
+            if record.info.get(FILE_IDENTITY) != _file_identity(database):
+                raise DisconnectionError(f"the SQLite file {database} changed or cannot be read")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
@@ -56,6 +70,21 @@ def _create_sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at the path if this process may read and write it, else None.
+
+    Never opens the file: closing any descriptor of a SQLite database drops all
+    of this process's POSIX locks on it, which lets other processes corrupt it.
+    """
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    if not os.access(path, os.R_OK | os.W_OK):
+        return None
+    return status.st_dev, status.st_ino
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -77,12 +106,26 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     write before this one writes, its upgrade to a writer fails at once with
     "database is locked" (what it read may be stale), whatever the busy
     timeout, so concurrent writers fail instead of waiting their turn. BEGIN
-    IMMEDIATE takes the write lock first, so they queue (for up to the busy
-    timeout) instead. Other databases ignore the option.
+    IMMEDIATE takes the write lock first, so they queue instead. Within one
+    process they also queue on a lock of their own first: SQLite's busy wait
+    polls with growing sleeps and favours no one, so under load some writers
+    waited out the whole busy timeout (and failed) while others got through.
+    Other databases ignore both.
     """
-    with factory() as session, session.begin():
+    bind = factory.kw.get("bind")
+    in_turn = _writer_lock(bind) if isinstance(bind, Engine) and bind.dialect.name == "sqlite" else nullcontext()
+    with in_turn, factory() as session, session.begin():
         session.connection(execution_options={TAKE_WRITE_LOCK: True})
         yield session
+
+
+_writer_locks: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(engine, threading.Lock())
 
 
 def describe_error(error: SQLAlchemyError) -> str:
