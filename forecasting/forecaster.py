@@ -243,34 +243,3 @@ class Forecaster:
 
 def _has_effect(samples: WindowSamples) -> bool:
     return samples.baseline_sums is not None
-
-
-def forecast_as_dict(forecast: ServedForecast) -> dict:
-    """The plain-data form of a served forecast (what `provocast forecast --json` prints)."""
-    effect = forecast.election_effect
-    return {
-        "model": {"version": forecast.version, "name": forecast.model, "data_cutoff": forecast.data_cutoff.isoformat()},
-        "window": {"start": forecast.start.isoformat(), "end": forecast.end.isoformat(), "horizon_days": forecast.horizon_days},
-        "event_group": forecast.event_group,
-        "event_types": list(forecast.event_types),
-        "probability_any": forecast.probability_any,
-        "expected_count": forecast.expected_count,
-        "intervals": {f"{round(i.level * 100)}": {"lower": i.lower, "upper": i.upper} for i in forecast.intervals},
-        "climatology_probability_any": forecast.baseline_probability_any,
-        "election_effect": {
-            "ratio": effect.ratio,
-            "lower": effect.lower,
-            "upper": effect.upper,
-            "expected_count_without_election": effect.expected_count_without_election,
-            "probability_any_without_election": effect.probability_any_without_election,
-            "model": forecast.effect_model,
-            "note": effect.note,
-        },
-        "skill": None if forecast.skill is None else dict(forecast.skill.__dict__),
-        "daily": [
-            {"date": d.day.isoformat(), "expected_count": d.expected_count, "probability_any": d.probability_any}
-            for d in forecast.daily
-        ],
-        "samples": forecast.samples,
-        "notes": list(forecast.notes),
-    }

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecasting.forecast_payload import forecast_payload
 from forecasting.forecaster import ServedForecast
 from forecasting.jobs import Job
 from forecasting.records import ElectionRecord
@@ -127,66 +128,8 @@ class Forecast(BaseModel):
 
     @classmethod
     def from_served(cls, served: ServedForecast) -> "Forecast":
-        effect = served.election_effect
-        days = (served.end - served.start).days + 1
-        return cls(
-            version=served.version or "",
-            data_cutoff=served.data_cutoff,
-            model=served.model,
-            event_group=served.event_group,
-            event_types=list(served.event_types),
-            window=Window(start=served.start, end=served.end, days=days),
-            horizon_days=served.horizon_days,
-            probability_any=round(served.probability_any, 6),
-            expected_count=round(served.expected_count, 6),
-            intervals=[CountInterval(level=i.level, lower=i.lower, upper=i.upper) for i in served.intervals],
-            climatology_probability_any=round(served.baseline_probability_any, 6),
-            election_effect=ElectionEffect(
-                ratio=_round(effect.ratio), lower=_round(effect.lower), upper=_round(effect.upper),
-                expected_count_without_election=_round(effect.expected_count_without_election),
-                probability_any_without_election=_round(effect.probability_any_without_election),
-                model=served.effect_model, note=effect.note,
-            ),
-            skill=None if served.skill is None else Skill.from_skill(served.skill),
-            summary=_summary(served, days),
-            notes=list(served.notes),
-            daily=[
-                DailyIntensity(date=d.day, expected_count=round(d.expected_count, 6), probability_any=round(d.probability_any, 6))
-                for d in served.daily
-            ],
-            samples=served.samples,
-        )
-
-
-def _round(value: float | None, digits: int = 6) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-WHAT_IS_COUNTED = {
-    "weapons": "weapons test", "missiles": "missile launch", "ballistic": "ballistic missile launch",
-    "cruise": "cruise missile launch", "nuclear": "nuclear test", "satellite": "satellite launch",
-    "artillery": "artillery firing",
-}
-
-
-def _summary(served: ServedForecast, days: int) -> str:
-    wide = next((i for i in served.intervals if abs(i.level - 0.8) < 1e-9), served.intervals[0])
-    counted = WHAT_IS_COUNTED.get(served.event_group, f"{served.event_group} event")
-    text = (
-        f"{served.probability_any:.0%} chance of at least one {counted} in the {days} days "
-        f"{served.start}..{served.end} (climatology: {served.baseline_probability_any:.0%}); "
-        f"expected {served.expected_count:.1f} event days (80% interval {wide.lower}-{wide.upper})"
-    )
-    effect = served.election_effect
-    if effect.ratio is not None:
-        spread = f", 95% interval {effect.lower:.2f}-{effect.upper:.2f}" if effect.lower is not None and effect.upper is not None else ""
-        text += (
-            f"; the election calendar makes the expected count {effect.ratio:.2f} times what it would be "
-            f"without elections ({served.effect_model}{spread})"
-        )
-    if served.skill is not None and served.skill.brier_skill_vs_climatology is not None:
-        text += f". Backtest Brier skill vs climatology: {served.skill.brier_skill_vs_climatology:+.2f} on {served.skill.election_windows} election windows"
-    return text + "."
+        # The CLI's --json prints the same dict, so the two outputs cannot drift apart.
+        return cls.model_validate(forecast_payload(served))
 
 
 class ForecastRequest(BaseModel):

@@ -71,7 +71,8 @@ def forecast_command(
 ) -> None:
     """Forecast weapons tests in a window, around an election or between two dates."""
     from forecasting.charts import window_chart_png, write_png
-    from forecasting.forecaster import Forecaster, forecast_as_dict
+    from forecasting.forecast_payload import forecast_payload
+    from forecasting.forecaster import Forecaster
     from forecasting.models.base import ForecastRequestError, ModelFitError
     from forecasting.models.catalogue import UnknownModel, model_class
     from forecasting.store.history_loader import load_history
@@ -105,13 +106,22 @@ def forecast_command(
         election_day = election_row["date"].date() if election_row is not None else None
         write_png(window_chart_png(forecaster, forecast, history.events, election_day), plot)
     if as_json:
-        payload = forecast_as_dict(forecast)
+        # The shapes of POST /v1/forecasts and, with --election, GET /v1/elections/{id}/forecast.
+        payload = forecast_payload(forecast)
         if election_row is not None:
-            payload["election"] = {"id": election, "date": election_row["date"].date().isoformat(),
-                                   "country": election_row["country"], "kind": election_row["kind"]}
+            payload = {"election": _election_payload(election_row), "days_before": days_before,
+                       "days_after": days_after, "forecast": payload}
         typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(describe_forecast(forecast, election_row))
+
+
+def _election_payload(row) -> dict:
+    announced = row["announced"]
+    return {
+        "id": row["id"], "date": row["date"].date().isoformat(), "country": row["country"], "kind": row["kind"],
+        "announced": None if announced is None or announced != announced else announced.date().isoformat(),
+    }
 
 
 def _model_set_for(history: "History", cutoff: date | None, types, model: str | None) -> tuple[str | None, "TrainedModelSet"]:

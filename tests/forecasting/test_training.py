@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from forecasting.backtest import BacktestConfig
-from forecasting.forecaster import Forecaster, forecast_as_dict
+from forecasting.forecast_payload import forecast_payload
+from forecasting.forecaster import Forecaster
 from forecasting.models.base import ForecastRequestError
 from forecasting.training import dumps, fit_at_cutoff, history_hash, loads, train_model_set
 from tests.forecasting.conftest import with_events_changed_after
@@ -67,8 +68,9 @@ def test_served_forecast_carries_version_cutoff_skill_and_baseline(forecaster, m
     assert low95 <= low80 <= high80 <= high95
     assert len(forecast.daily) == 61 and forecast.daily[0].day == date(2028, 3, 13)
     assert forecast.election_effect.ratio is not None
-    payload = forecast_as_dict(forecast)
-    assert payload["model"]["version"] == "test" and payload["skill"]["horizon_days"] == 30
+    payload = forecast_payload(forecast)
+    assert payload["version"] == "test" and payload["skill"]["horizon_days"] == 30
+    assert payload["data_cutoff"] == model_set.cutoff.isoformat() and payload["window"]["days"] == 61
     json.dumps(payload, allow_nan=False)
 
 

@@ -106,3 +106,27 @@ def test_bodies_that_are_not_json_objects_are_refused(client: TestClient) -> Non
     assert deep.status_code == 422 and "nested more than 32 levels" in deep.json()["error"]["message"]
     huge = client.post("/v1/forecasts", content=json.dumps({"start": "x" * 100_000}).encode(), headers={"content-type": "application/json"})
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
+
+
+def test_cli_json_prints_exactly_what_the_api_serves(
+    client: TestClient, store: Store, cutoff: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app as cli
+
+    monkeypatch.setenv("PROVOCAST_DATABASE_URL", store.url)
+    start, end = cutoff + timedelta(days=40), cutoff + timedelta(days=70)
+    served = client.post("/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat()}).json()
+    printed = CliRunner().invoke(cli, ["forecast", "--from", start.isoformat(), "--to", end.isoformat(), "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == served
+
+    election = next(e for e in SHIPPED if e.date - timedelta(days=30) > cutoff and e.date < cutoff + timedelta(days=700))
+    served = client.get(f"/v1/elections/{election.id}/forecast").json()
+    printed = CliRunner().invoke(cli, ["forecast", "--election", election.id, "--json"])
+    assert printed.exit_code == 0, printed.output
+    cli_body = json.loads(printed.stdout)
+    assert cli_body["forecast"] == served["forecast"]
+    assert {k: served["election"][k] for k in cli_body["election"]} == cli_body["election"]
+    assert (cli_body["days_before"], cli_body["days_after"]) == (served["days_before"], served["days_after"])

@@ -44,8 +44,9 @@ def test_forecast_json_for_a_date_window_and_a_plot(shipped_store: Path) -> None
                     "--model", "climatology", "--json", "--plot", str(plot))
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["model"]["name"] == "climatology" and payload["model"]["data_cutoff"] == "2020-01-31"
-    assert payload["window"] == {"start": "2020-03-01", "end": "2020-03-31", "horizon_days": 30}
+    assert payload["model"] == "climatology" and payload["data_cutoff"] == "2020-01-31"
+    assert payload["window"] == {"start": "2020-03-01", "end": "2020-03-31", "days": 31}
+    assert payload["horizon_days"] == 30 and payload["summary"].startswith(f"{payload['probability_any']:.0%} chance")
     assert 0 <= payload["probability_any"] <= 1 and len(payload["daily"]) == 31
     assert payload["election_effect"]["ratio"] is None or payload["election_effect"]["model"] != "climatology"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
