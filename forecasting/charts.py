@@ -69,7 +69,10 @@ def _png(figure: Figure) -> bytes:
 def reliability_png(report: dict[str, Any], horizon: int, models: list[str] | None = None) -> bytes:
     """Forecast probability against observed frequency, per model, from a backtest report."""
     reliability = report["reliability"]
-    models = models or [m for m in reliability if m in ("climatology", "trailing_year", report.get("default_model", ""), "ensemble", "hawkes")]
+    if not models:
+        best = report.get("best_model_by_horizon", {})
+        wanted = ("climatology", "trailing_year", best.get(str(horizon)) or best.get(horizon), "ensemble")
+        models = [m for m in dict.fromkeys(wanted) if m in reliability]
     figure = Figure(figsize=(6.4, 5.6))
     axis = figure.subplots()
     axis.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfectly calibrated")

@@ -243,16 +243,21 @@ def fit_at_cutoff(
     history = history.known_at(cutoff)
     event_types = EVENT_GROUPS[group]
     components = list(reference.backtest["config"]["models"]) if reference and reference.backtest else list(COMPONENT_MODELS)
-    names = [model] if model != ENSEMBLE else components
+    # A model without election terms shows the election effect of the reference's effect model, fitted here too.
+    effect_model = model if _has_election_term(model) or reference is None else reference.effect_model
+    wanted = list(dict.fromkeys([model, effect_model]))
+    names = [n for name in wanted for n in (components if name == ENSEMBLE else [name])]
     failures: list[dict[str, str]] = []
     fitted = _fit_each(history, cutoff, group, list(dict.fromkeys(names + [BASELINE])), WindowSpec(), failures)
-    if model == ENSEMBLE:
+    if ENSEMBLE in wanted:
         weights = _weights_before(reference, components, cutoff)
-        fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
+        try:
+            fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
     if model not in fitted:
         reason = next((f["reason"] for f in failures if f["model"] == model), "not fitted")
         raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
-    effect_model = model if _has_election_term(model) else (reference.effect_model if reference else model)
     if effect_model not in fitted:
         effect_model = model
     return TrainedModelSet(

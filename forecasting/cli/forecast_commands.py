@@ -247,10 +247,12 @@ def backtest_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     horizons = list(result.config.horizons)
+    # Charts show one horizon: 30 days (the one the default model is chosen at) when it was run.
+    plotted = 30 if 30 in horizons else horizons[0]
     if reliability_plot is not None:
-        write_png(reliability_png(report, horizons[0]), reliability_plot)
+        write_png(reliability_png(report, plotted), reliability_plot)
     if elections_plot is not None:
-        write_png(backtest_elections_png(report, horizons[0], report["best_model_by_horizon"][horizons[0]]), elections_plot)
+        write_png(backtest_elections_png(report, plotted, report["best_model_by_horizon"][plotted]), elections_plot)
     if as_json:
         typer.echo(json.dumps(report, indent=1))
         return

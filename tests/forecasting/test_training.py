@@ -107,3 +107,12 @@ def test_ensemble_at_a_past_cutoff_weighs_only_windows_closed_by_then(shipped_hi
     assert sum(weights.values()) == pytest.approx(1.0)
     later = fit_at_cutoff(shipped_history, date(2026, 1, 1), "weapons", "ensemble", reference=model_set)
     assert later.models["weapons"]["ensemble"].weights != weights
+
+
+def test_a_past_forecast_by_a_model_without_election_terms_shows_the_reference_effect(shipped_history, model_set):
+    cutoff = date(2024, 2, 9)
+    then = fit_at_cutoff(shipped_history, cutoff, "weapons", "trailing_year", reference=model_set)
+    assert then.default_model == "trailing_year" and then.effect_model == model_set.effect_model
+    forecast = Forecaster(then).forecast(date(2024, 3, 11), date(2024, 5, 10))
+    assert forecast.model == "trailing_year" and forecast.effect_model == model_set.effect_model
+    assert forecast.election_effect.ratio is not None and forecast.election_effect.ratio > 0
