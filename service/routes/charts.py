@@ -31,8 +31,6 @@ from service.errors import ApiError
 from service.model_holder import LoadedModel, ResponseMemo
 from service.schemas import error_responses
 
-# Kept out of the OpenAPI document for now: tests/service/test_health.py pins its list of paths.
-IN_SCHEMA = False
 CHARTS_KEY = "charts"
 EVENTS_KEY = "chart_events"
 CACHE_SIZE = 64
@@ -115,7 +113,6 @@ def _png(data: bytes, loaded: LoadedModel) -> Response:
     ),
     response_class=Response,
     responses={**PNG, **error_responses(404, 422, 503)},
-    include_in_schema=IN_SCHEMA,
 )
 async def election_forecast_png(
     request: Request,
@@ -143,7 +140,6 @@ async def election_forecast_png(
     description="Forecast probability against how often a test happened, per model, on the backtest's windows.",
     response_class=Response,
     responses={**PNG, **error_responses(404, 503)},
-    include_in_schema=IN_SCHEMA,
 )
 async def reliability(loaded: Annotated[LoadedModel, Depends(serving_model)]) -> Response:
     report = loaded.forecaster.model_set.backtest or {}

@@ -17,8 +17,6 @@ from forecasting import ledger
 from service.deps import read_session
 from service.schemas import error_responses
 
-# Kept out of the OpenAPI document for now: tests/service/test_health.py pins its list of paths.
-IN_SCHEMA = False
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -128,7 +126,6 @@ def track_record_answer(record: ledger.TrackRecord) -> Ledger:
     response_model=Ledger,
     summary="The track record: every published election forecast, scored once its window closed",
     responses=error_responses(422, 503),
-    include_in_schema=IN_SCHEMA,
 )
 def track_record(
     session: Annotated[Session, Depends(read_session)],
