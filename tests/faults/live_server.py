@@ -25,7 +25,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.settings import PROJECT_ROOT
-from tests.service.conftest import FAST_TRAINING, TOKEN
+from tests.service.conftest import FAST_TRAINING, TOKEN, wait_for
 
 TRAINING_OVERRIDES = ("PROVOCAST_TRAINING_MODELS", "PROVOCAST_TRAINING_GROUPS", "PROVOCAST_BACKTEST_SINCE")
 START_SECONDS = 180  # an upper bound for start-up on a busy 2-core machine, not a performance target
@@ -120,13 +120,4 @@ def store_fingerprint(factory: sessionmaker[Session]) -> dict[str, str]:
             digests[table] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
     return digests
 
-
-def wait_for(condition, what: str, seconds: float = 120.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 

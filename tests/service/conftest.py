@@ -7,8 +7,8 @@ serves or break the store make their own with `fresh_store`.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting import registry
@@ -26,7 +24,7 @@ from forecasting.store.migrate import upgrade_schema
 from forecasting.store.seeding import seed_store
 from service.main import create_app
 from service.settings import ServiceSettings
-from tests.conftest import install_artifact, postgres_base_url
+from tests.conftest import install_artifact, new_store
 from tests.fixtures import shipped_seeds_dir
 
 TOKEN = "test-token-5f1c"
@@ -38,26 +36,6 @@ FAST_TRAINING = {
     "backtest_since": "2010-01-01",
     "backtest_workers": 1,
 }
-
-
-@contextmanager
-def new_store(backend: str, directory: Path) -> Iterator[str]:
-    """The URL of an empty store: a SQLite file in `directory`, or a new schema on the PostgreSQL server."""
-    if backend == "sqlite":
-        directory.mkdir(parents=True, exist_ok=True)
-        yield f"sqlite:///{directory / 'store.db'}"
-        return
-    base = postgres_base_url()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        admin.dispose()
 
 
 @dataclass
@@ -104,6 +82,20 @@ def running_app(url: str, **overrides: Any) -> Iterator[TestClient]:
     """The real app (lifespan included) on the store at `url`."""
     with TestClient(create_app(settings_for(url, **overrides)), raise_server_exceptions=False) as client:
         yield client
+
+
+WAIT_SECONDS = 120  # an upper bound on waits, not a performance target
+
+
+def wait_for(condition: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
+    """Poll `condition` until it returns something truthy (returned), or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
 
 
 def auth(token: str = TOKEN) -> dict[str, str]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -20,20 +18,7 @@ from sqlalchemy import update
 from forecasting import jobs, registry
 from forecasting.retrain_lock import current_holder
 from forecasting.store.models import ModelVersionRow
-from tests.service.conftest import Store, auth, running_app
-
-WAIT_SECONDS = 120  # an upper bound on waits, not a performance target
-
-
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
-
+from tests.service.conftest import Store, auth, running_app, wait_for
 
 def finished_job(client: TestClient, job_id: str) -> dict:
     def done() -> dict | None:
