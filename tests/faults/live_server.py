@@ -71,10 +71,11 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    url: str, log_dir: Path, ready: str = "/healthz", wrapper: tuple[str, ...] = (), **settings: Any
+    url: str, log_dir: Path, ready: str | None = "/healthz", wrapper: tuple[str, ...] = (), **settings: Any
 ) -> Iterator[LiveServer]:
     """`uvicorn service.main:app` on a free loopback port against the store at `url`, stopped (and its group) on exit.
 
+    Yields once `ready` answers 200, or at once when `ready` is None (replicas that must start together).
     `wrapper` is a command the server is started through (e.g. setpriv, to run it without some capability).
     """
     port = free_port()
@@ -89,7 +90,7 @@ def live_server(
     server = LiveServer(process, port, log)
     try:
         deadline = time.monotonic() + START_SECONDS
-        while True:
+        while ready is not None:
             assert process.poll() is None, f"the server exited with code {process.returncode}:\n{server.output()[-3000:]}"
             try:
                 if httpx.get(server.base_url + ready, timeout=5).status_code == 200:

@@ -28,13 +28,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import upgrade_schema
 from forecasting.store.repository import get_event
-from forecasting.store.seeding import seed_store
-from tests.conftest import REQUIRE_POSTGRES_ENV, install_artifact
+from tests.conftest import REQUIRE_POSTGRES_ENV
 from tests.faults.live_server import free_port, live_server, wait_for
-from tests.fixtures import shipped_seeds_dir
-from tests.service.conftest import auth
+from tests.service.conftest import auth, prepared_store
 
 EVENT = {
     "date": "2026-09-21", "event_type": "artillery", "description": "Coastal artillery drill (fault-test row).",
@@ -48,18 +45,6 @@ class Outage:
     take_down: Callable[[], object]
     bring_back: Callable[[], object]
     wrapper: tuple[str, ...] = ()
-
-
-def _seed(url: str, artifact: Path) -> None:
-    engine = create_store_engine(url)
-    try:
-        upgrade_schema(engine)
-        factory = create_session_factory(engine)
-        with factory.begin() as session:
-            seed_store(session, shipped_seeds_dir())
-        install_artifact(factory, artifact)
-    finally:
-        engine.dispose()
 
 
 @contextmanager
@@ -79,7 +64,8 @@ def own_postgres_cluster(artifact: Path) -> Iterator[Outage]:
             subprocess.run(["su", "postgres", "-c", f'psql -p {port} -v ON_ERROR_STOP=1 -qc "{sql}"'], check=True,
                            capture_output=True, cwd="/")
         url = f"postgresql+psycopg://provocast:provocast@127.0.0.1:{port}/provocast"
-        _seed(url, artifact)
+        with prepared_store(url, artifact):  # migrated, seeded, the artifact active; then closed
+            pass
         yield Outage(url, lambda: subprocess.run([*ctl, "stop"], check=True), lambda: subprocess.run([*ctl, "start"], check=True))
     finally:
         subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True)
@@ -92,7 +78,8 @@ def unreadable_sqlite_file(artifact: Path) -> Iterator[Outage]:
     database = directory / "store.db"
     url = f"sqlite:///{database}"
     try:
-        _seed(url, artifact)
+        with prepared_store(url, artifact):  # migrated, seeded, the artifact active; then closed
+            pass
         wrapper: tuple[str, ...] = ()
         if os.geteuid() == 0:  # root reads any file through CAP_DAC_OVERRIDE: serve without it
             if shutil.which("setpriv") is None:

@@ -51,18 +51,24 @@ class Store:
 
 @contextmanager
 def seeded_store(backend: str, directory: Path, artifact: Path | None) -> Iterator[Store]:
-    """Migrated, seeded with the shipped seeds, and (given an artifact) with that model set active."""
-    with new_store(backend, directory) as url:
-        engine = create_store_engine(url)
-        try:
-            upgrade_schema(engine)
-            factory = create_session_factory(engine)
-            with factory.begin() as session:
-                seed_store(session, shipped_seeds_dir())
-            active = install_artifact(factory, artifact) if artifact is not None else None
-            yield Store(url, factory, active)
-        finally:
-            engine.dispose()
+    """A new store (see `new_store`), prepared by `prepared_store`."""
+    with new_store(backend, directory) as url, prepared_store(url, artifact) as store:
+        yield store
+
+
+@contextmanager
+def prepared_store(url: str, artifact: Path | None) -> Iterator[Store]:
+    """The store at `url` migrated, seeded with the shipped seeds, and (given an artifact) with that model set active."""
+    engine = create_store_engine(url)
+    try:
+        upgrade_schema(engine)
+        factory = create_session_factory(engine)
+        with factory.begin() as session:
+            seed_store(session, shipped_seeds_dir())
+        active = install_artifact(factory, artifact) if artifact is not None else None
+        yield Store(url, factory, active)
+    finally:
+        engine.dispose()
 
 
 def settings_for(url: str, **overrides: Any) -> ServiceSettings:
