@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -49,7 +50,13 @@ def _create_sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-            record.info[FILE_IDENTITY] = _file_identity(database)
+            identity = _file_identity(database)
+            if identity is None:
+                # SQLite can hand a new connection a descriptor that another connection of this
+                # process still holds open, so "opened" does not prove the file is readable.
+                cursor.close()
+                raise sqlite3.OperationalError(f"unable to open database file: {database} cannot be read and written")
+            record.info[FILE_IDENTITY] = identity
         cursor.close()
 
     if not in_memory:
@@ -61,7 +68,8 @@ def _create_sqlite_engine(url: URL) -> Engine:
             # in the old file. A connection whose file is no longer the one at the
             # path, readable, is dropped; the pool then opens the path anew (and
             # fails with the database's own error if it cannot).
-            if record.info.get(FILE_IDENTITY) != _file_identity(database):
+            identity = _file_identity(database)
+            if identity is None or record.info.get(FILE_IDENTITY) != identity:
                 raise DisconnectionError(f"the SQLite file {database} changed or cannot be read")
 
     @event.listens_for(engine, "begin")

@@ -35,3 +35,49 @@ def test_transaction_rolls_back_everything_on_error(store_engine: Engine) -> Non
             raise RuntimeError("stop half-way")
     with transaction(sessions) as session:
         assert session.scalars(select(EventRow)).all() == []
+
+
+UNREADABLE_WHILE_ANOTHER_CONNECTION_READS = """
+import os, sys
+from sqlalchemy import text
+from forecasting.store.db import create_store_engine
+database = sys.argv[1]
+engine = create_store_engine("sqlite:///" + database)
+with engine.begin() as connection:
+    connection.execute(text("CREATE TABLE t (x)"))
+    connection.execute(text("INSERT INTO t VALUES (1)"))
+reader = engine.connect()
+reader.execute(text("SELECT * FROM t")).all()  # holds its transaction, so SQLite keeps the file's descriptor
+pooled = engine.connect()
+pooled.execute(text("SELECT 1"))
+pooled.close()
+os.chmod(database, 0)
+try:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT count(*) FROM t"))
+except Exception as error:
+    print("refused:", error)
+else:
+    print("read an unreadable file")
+"""
+
+
+def test_an_unreadable_sqlite_file_is_refused_even_while_another_connection_has_it_open(tmp_path: Path) -> None:
+    # SQLite reuses an open descriptor of the same file for a new connection; without the
+    # check at connect, that connection read a file this process may no longer read.
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    wrapper: list[str] = []
+    if os.geteuid() == 0:  # root reads any file through CAP_DAC_OVERRIDE: run without it
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv (util-linux): a file mode cannot stop root")
+        wrapper = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+    result = subprocess.run(
+        [*wrapper, sys.executable, "-c", UNREADABLE_WHILE_ANOTHER_CONNECTION_READS, str(tmp_path / "store.db")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "refused:" in result.stdout and "cannot be read and written" in result.stdout, result.stdout
