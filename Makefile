@@ -29,8 +29,12 @@ run: install
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
+# ruff (lint and format), import-linter (the layer contracts in pyproject.toml) and mypy --strict.
 lint: install
-	$(BIN)/python -m compileall -q forecasting service tests
+	$(BIN)/ruff check forecasting service tests benchmarks deploy
+	$(BIN)/ruff format --check forecasting service tests benchmarks deploy
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean-venv:
 	rm -rf $(VENV)

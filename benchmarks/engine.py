@@ -8,11 +8,11 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from forecasting.history import History
+from forecasting.domain.history import History
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
 from forecasting.models.base import ModelFitError
 from forecasting.models.catalogue import COMPONENT_MODELS, build_model
-from forecasting.registry import ModelVersion, load_model_set
-from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.store.registry import ModelVersion, load_model_set
 
 
 def fit_times(history: History, cutoff: date, group: str = WEAPONS_GROUP) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def forecast_times(version: ModelVersion, calls: int = 2000, seed: int = 7) -> d
     Also times the same call plus building the HTTP response body (what a
     request that misses the response memo costs the service).
     """
-    from forecasting.forecaster import Forecaster
+    from forecasting.serving.forecaster import Forecaster
     from service.schemas import Forecast
 
     started = time.perf_counter()

@@ -23,33 +23,61 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for endpoint in results.get("serving", {}).get("endpoints", []):
         if not endpoint["name"].startswith("GET"):
             continue  # the targets are for the forecast GETs; the POST's ratios are in the serving table
-        check(f"{endpoint['name']}: throughput at 64 connections / bare", endpoint["throughput_ratio"],
-              f">= {THROUGHPUT_RATIO_MIN:.2f}", endpoint["throughput_ratio"] >= THROUGHPUT_RATIO_MIN)
-        check(f"{endpoint['name']}: p99 at 8 connections / bare", endpoint["p99_ratio"],
-              f"<= {P99_RATIO_MAX:.1f}", endpoint["p99_ratio"] <= P99_RATIO_MAX)
+        check(
+            f"{endpoint['name']}: throughput at 64 connections / bare",
+            endpoint["throughput_ratio"],
+            f">= {THROUGHPUT_RATIO_MIN:.2f}",
+            endpoint["throughput_ratio"] >= THROUGHPUT_RATIO_MIN,
+        )
+        check(
+            f"{endpoint['name']}: p99 at 8 connections / bare",
+            endpoint["p99_ratio"],
+            f"<= {P99_RATIO_MAX:.1f}",
+            endpoint["p99_ratio"] <= P99_RATIO_MAX,
+        )
     compute = results.get("forecast_compute")
     if compute:
         median = compute["forecast_ms"]["median"]
-        check("custom-window forecast, median ms (in-process)", median, f"< {FORECAST_MEDIAN_MS_MAX:.0f}",
-              median < FORECAST_MEDIAN_MS_MAX)
+        check(
+            "custom-window forecast, median ms (in-process)",
+            median,
+            f"< {FORECAST_MEDIAN_MS_MAX:.0f}",
+            median < FORECAST_MEDIAN_MS_MAX,
+        )
     cold = results.get("cold_start")
     if cold:
-        check("cold start to ready, median s", cold["median_seconds"], f"< {COLD_START_SECONDS_MAX:.0f}",
-              cold["median_seconds"] < COLD_START_SECONDS_MAX)
+        check(
+            "cold start to ready, median s",
+            cold["median_seconds"],
+            f"< {COLD_START_SECONDS_MAX:.0f}",
+            cold["median_seconds"] < COLD_START_SECONDS_MAX,
+        )
     retrain = results.get("retrain")
     if retrain:
-        check("retrain with backtests, s" + (" (cached)" if retrain.get("cached") else ""), retrain["wall_seconds"],
-              f"< {RETRAIN_SECONDS_MAX:.0f}", retrain["wall_seconds"] < RETRAIN_SECONDS_MAX)
+        check(
+            "retrain with backtests, s" + (" (cached)" if retrain.get("cached") else ""),
+            retrain["wall_seconds"],
+            f"< {RETRAIN_SECONDS_MAX:.0f}",
+            retrain["wall_seconds"] < RETRAIN_SECONDS_MAX,
+        )
     memory = results.get("memory")
     if memory:
         worst = max(memory["service_rss_mb_after_load"], memory.get("service_rss_mb_after_soak", 0.0))
         check("service RSS after load and soak, MB", worst, f"< {MEMORY_MB_MAX:.0f}", worst < MEMORY_MB_MAX)
     soak = results.get("soak")
     if soak:
-        check("soak throughput, last 10 s / first 10 s", soak["steady_ratio"], f">= {SOAK_STEADY_MIN:.2f}",
-              soak["steady_ratio"] is not None and soak["steady_ratio"] >= SOAK_STEADY_MIN)
-        check("soak RSS growth after the first third, MB", soak["rss_growth_after_first_third_mb"],
-              f"<= {SOAK_GROWTH_MB_MAX:.0f}", soak["rss_growth_after_first_third_mb"] <= SOAK_GROWTH_MB_MAX)
+        check(
+            "soak throughput, last 10 s / first 10 s",
+            soak["steady_ratio"],
+            f">= {SOAK_STEADY_MIN:.2f}",
+            soak["steady_ratio"] is not None and soak["steady_ratio"] >= SOAK_STEADY_MIN,
+        )
+        check(
+            "soak RSS growth after the first third, MB",
+            soak["rss_growth_after_first_third_mb"],
+            f"<= {SOAK_GROWTH_MB_MAX:.0f}",
+            soak["rss_growth_after_first_third_mb"] <= SOAK_GROWTH_MB_MAX,
+        )
         # wrk stops counting at the deadline; requests still in flight then (at most one per connection) may
         # still be stored, so up to `connections` more rows than 201s is fine; fewer would be a lost write.
         lost = max(soak["events_written"] - soak["events_stored"], 0)
@@ -87,7 +115,9 @@ def markdown_tables(results: dict[str, Any]) -> str:
                 f"(**{e['p99_ratio']:.2f}**) | {failed} |"
             )
         lines.append("")
-    compute, retrain, cold, memory, soak = (results.get(k) for k in ("forecast_compute", "retrain", "cold_start", "memory", "soak"))
+    compute, retrain, cold, memory, soak = (
+        results.get(k) for k in ("forecast_compute", "retrain", "cold_start", "memory", "soak")
+    )
     lines += ["| measure | figure |", "|---|---|"]
     if compute:
         lines.append(
@@ -98,12 +128,16 @@ def markdown_tables(results: dict[str, Any]) -> str:
             f"| the same plus the response body (a request that misses the memo) | median "
             f"{compute['forecast_and_body_ms']['median']:.2f} ms, p99 {compute['forecast_and_body_ms']['p99']:.2f} ms |"
         )
-        lines.append(f"| loading the version in-process: read and rebuild the models / warm the default answers | "
-                     f"{compute['load_seconds']:.2f} s / {compute['warm_seconds']:.2f} s |")
+        lines.append(
+            f"| loading the version in-process: read and rebuild the models / warm the default answers | "
+            f"{compute['load_seconds']:.2f} s / {compute['warm_seconds']:.2f} s |"
+        )
     if retrain:
         cached = " (cached from " + retrain["measured_at"] + ")" if retrain.get("cached") else ""
         lines.append(f"| `provocast retrain` with backtests, whole run{cached} | {retrain['wall_seconds']:.1f} s |")
-        lines.append(f"| of which the backtest (7 models, 103 windows, 30 days ahead) | {retrain['backtest_seconds']:.1f} s |")
+        lines.append(
+            f"| of which the backtest (7 models, 103 windows, 30 days ahead) | {retrain['backtest_seconds']:.1f} s |"
+        )
         groups = ", ".join(f"{g} {s:.1f}" for g, s in retrain["fit_seconds_by_group"].items())
         lines.append(f"| fitting every model per event group (s) | {groups} |")
         fits = retrain.get("fit_seconds_by_model")
@@ -112,12 +146,15 @@ def markdown_tables(results: dict[str, Any]) -> str:
             lines.append(f"| fitting each model once, {fits['group']} group (s) | {each} |")
     if cold:
         runs = ", ".join(f"{c['seconds']:.2f}" for c in cold["runs"])
-        lines.append(f"| cold start to `/readyz` 200, active version in the store (3 starts) | median {cold['median_seconds']:.2f} s ({runs}) |")
+        lines.append(
+            f"| cold start to `/readyz` 200, active version in the store (3 starts) | median {cold['median_seconds']:.2f} s ({runs}) |"
+        )
     if memory:
         after_soak = memory.get("service_rss_mb_after_soak")
         lines.append(
             f"| service RSS after the serving load / after the soak (peak) | {memory['service_rss_mb_after_load']:.0f} MB / "
-            + (f"{after_soak:.0f} MB" if after_soak else "-") + f" ({memory['service_peak_rss_mb']:.0f} MB); bare app {memory['bare_rss_mb']:.0f} MB |"
+            + (f"{after_soak:.0f} MB" if after_soak else "-")
+            + f" ({memory['service_peak_rss_mb']:.0f} MB); bare app {memory['bare_rss_mb']:.0f} MB |"
         )
     if soak:
         rss = soak["rss_mb"]

@@ -29,17 +29,17 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import engine, servers
 from benchmarks.report import markdown_tables, targets
-from forecasting import registry
+from forecasting.lifecycle.training import history_hash
 from forecasting.settings import PROJECT_ROOT
+from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
 from forecasting.store.history_loader import load_history
-from forecasting.training import history_hash
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = RESULTS / "cache"
@@ -55,8 +55,9 @@ def say(message: str) -> None:
 
 
 def provocast(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(servers.VENV_BIN / "provocast"), *args], env=env, capture_output=True, text=True,
-                          cwd=PROJECT_ROOT)
+    done = subprocess.run(
+        [str(servers.VENV_BIN / "provocast"), *args], env=env, capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
     if done.returncode != 0:
         raise RuntimeError(f"provocast {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
@@ -93,11 +94,13 @@ def retrain_or_reuse(env: dict[str, str], factory, reuse: bool) -> dict[str, Any
     assert version is not None and version.artifact is not None
     timings = version.metrics.get("timings", {})
     result = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cached": False,
         "wall_seconds": wall,
         "backtest_seconds": timings.get("backtest_seconds"),
-        "fit_seconds_by_group": {k[4:-8]: v for k, v in timings.items() if k.startswith("fit_") and k.endswith("_seconds")},
+        "fit_seconds_by_group": {
+            k[4:-8]: v for k, v in timings.items() if k.startswith("fit_") and k.endswith("_seconds")
+        },
         "artifact_mb": version.artifact_bytes / 1e6,
         "default_model": version.default_model,
         "data_hash": version.data_hash,
@@ -139,14 +142,31 @@ def serving(service: servers.Server, bare: servers.Server, cutoff, seconds: int)
     election = forecastable[0]
     bodies_file = WORK / "forecast-bodies.txt"
     bodies = window_bodies(cutoff, bodies_file)
-    sizes = [len(servers.request(service.port, "POST", "/v1/forecasts", b.encode(),
-                                 {"Content-Type": "application/json"})[1]) for b in bodies[:20]]
+    sizes = [
+        len(servers.request(service.port, "POST", "/v1/forecasts", b.encode(), {"Content-Type": "application/json"})[1])
+        for b in bodies[:20]
+    ]
     endpoints = [
-        {"name": f"GET /v1/elections/{{id}}/forecast", "path": f"/v1/elections/{election}/forecast",
-         "example": election, "bytes": len(service.get(f"/v1/elections/{election}/forecast")[1]), "bodies": None},
-        {"name": "GET /v1/forecasts/upcoming", "path": "/v1/forecasts/upcoming", "bytes": len(upcoming), "bodies": None},
-        {"name": "POST /v1/forecasts", "path": "/v1/forecasts", "bytes": int(statistics.median(sizes)),
-         "bodies": str(bodies_file), "example": f"{WINDOW_BODIES} windows of 61 days, round robin"},
+        {
+            "name": "GET /v1/elections/{id}/forecast",
+            "path": f"/v1/elections/{election}/forecast",
+            "example": election,
+            "bytes": len(service.get(f"/v1/elections/{election}/forecast")[1]),
+            "bodies": None,
+        },
+        {
+            "name": "GET /v1/forecasts/upcoming",
+            "path": "/v1/forecasts/upcoming",
+            "bytes": len(upcoming),
+            "bodies": None,
+        },
+        {
+            "name": "POST /v1/forecasts",
+            "path": "/v1/forecasts",
+            "bytes": int(statistics.median(sizes)),
+            "bodies": str(bodies_file),
+            "example": f"{WINDOW_BODIES} windows of 61 days, round robin",
+        },
     ]
     results = []
     for endpoint in endpoints:
@@ -163,7 +183,9 @@ def serving(service: servers.Server, bare: servers.Server, cutoff, seconds: int)
             for who, url in targets_.items():
                 say(f"{endpoint['name']}: {who}, {connections} connections, {seconds} s")
                 row[f"{who}_{kind}"] = servers.run_wrk(url, connections, seconds, "measure.lua", env)
-        row["throughput_ratio"] = row["service_throughput"]["requests_per_second"] / row["bare_throughput"]["requests_per_second"]
+        row["throughput_ratio"] = (
+            row["service_throughput"]["requests_per_second"] / row["bare_throughput"]["requests_per_second"]
+        )
         row["p99_ratio"] = row["service_latency"]["latency_us"]["p99"] / row["bare_latency"]["latency_us"]["p99"]
         results.append(row)
     return {"endpoints": results, "elections": forecastable[:6]}
@@ -182,8 +204,12 @@ def soak(service: servers.Server, elections: list[str], token: str, seconds: int
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    env = {"BENCH_TOKEN": token, "BENCH_RUN": run_id, "BENCH_ELECTIONS": ",".join(elections),
-           "BENCH_BODIES": str(WORK / "forecast-bodies.txt")}
+    env = {
+        "BENCH_TOKEN": token,
+        "BENCH_RUN": run_id,
+        "BENCH_ELECTIONS": ",".join(elections),
+        "BENCH_BODIES": str(WORK / "forecast-bodies.txt"),
+    }
     result = servers.run_wrk(service.url("/"), 32, seconds, "soak.lua", env)
     stop.set()
     sampler.join()
@@ -195,7 +221,7 @@ def soak(service: servers.Server, elections: list[str], token: str, seconds: int
     with factory() as session:
         from sqlalchemy import func, select
 
-        from forecasting.store.models import EventRow
+        from forecasting.store.tables import EventRow
 
         stored = session.scalar(select(func.count()).select_from(EventRow).where(EventRow.id.like(f"soak-{run_id}-%")))
     statuses = {int(k): v for k, v in result["by_status"].items()}
@@ -220,12 +246,20 @@ def soak(service: servers.Server, elections: list[str], token: str, seconds: int
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT)
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     return {
-        "cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
         "load_average_at_start": os.getloadavg()[0],
         "commit": commit.stdout.strip() or None,
         "wrk": " ".join((wrk.stdout or wrk.stderr).split()[:2]) or None,
@@ -233,9 +267,14 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reuse-artifact", action="store_true",
-                        help="install the version trained by an earlier run instead of retraining (same data only)")
+    parser = argparse.ArgumentParser(
+        prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--reuse-artifact",
+        action="store_true",
+        help="install the version trained by an earlier run instead of retraining (same data only)",
+    )
     parser.add_argument("--seconds", type=int, default=6, help="length of each wrk run (default 6)")
     parser.add_argument("--soak-seconds", type=int, default=60)
     args = parser.parse_args(argv)
@@ -244,9 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     token = secrets.token_urlsafe(16)
     env = {k: v for k, v in os.environ.items() if k not in TRAINING_OVERRIDES}
-    env.update(PROVOCAST_DATABASE_URL=f"sqlite:///{WORK / 'store.db'}", PROVOCAST_API_TOKEN=token,
-               PROVOCAST_TRAIN_WHEN_EMPTY="false")
-    results: dict[str, Any] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+    env.update(
+        PROVOCAST_DATABASE_URL=f"sqlite:///{WORK / 'store.db'}",
+        PROVOCAST_API_TOKEN=token,
+        PROVOCAST_TRAIN_WHEN_EMPTY="false",
+    )
+    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
 
     say(f"store: {WORK / 'store.db'} (migrate, seed)")
     fresh_store(env)
@@ -279,8 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         bare, _ = servers.start("bare", "benchmarks.bare_app:app", BARE_PORT, env, WORK, "/bare/16")
         try:
             results["serving"] = serving(service, bare, version.data_cutoff, args.seconds)
-            results["memory"] = {"service_rss_mb_after_load": service.rss_mb(), "service_peak_rss_mb": service.peak_rss_mb(),
-                                 "bare_rss_mb": bare.rss_mb(), "workers": servers.workers_of(command)}
+            results["memory"] = {
+                "service_rss_mb_after_load": service.rss_mb(),
+                "service_peak_rss_mb": service.peak_rss_mb(),
+                "bare_rss_mb": bare.rss_mb(),
+                "workers": servers.workers_of(command),
+            }
             say(f"soak: {args.soak_seconds} s of mixed reads and writes")
             results["soak"] = soak(service, results["serving"]["elections"], token, args.soak_seconds, factory)
             results["memory"]["service_rss_mb_after_soak"] = service.rss_mb()

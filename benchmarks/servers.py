@@ -97,8 +97,14 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-            timeout: float = 10) -> tuple[int, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -108,8 +114,9 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
         connection.close()
 
 
-def start(name: str, app: str, port: int, env: dict[str, str], log_dir: Path, ready_path: str,
-          timeout: float = 120) -> tuple[Server, float]:
+def start(
+    name: str, app: str, port: int, env: dict[str, str], log_dir: Path, ready_path: str, timeout: float = 120
+) -> tuple[Server, float]:
     """Start a server and wait until `ready_path` answers 200; returns it and the seconds that took."""
     log = log_dir / f"{name}.log"
     command = serve_command(app, port)
@@ -139,15 +146,24 @@ def ensure_wrk() -> str:
     return found.stdout.strip()
 
 
-def run_wrk(url: str, connections: int, seconds: int, script: str, env: dict[str, str] | None = None,
-            threads: int = 2) -> dict:
+def run_wrk(
+    url: str, connections: int, seconds: int, script: str, env: dict[str, str] | None = None, threads: int = 2
+) -> dict:
     """One wrk run; the Lua script's `done` prints one BENCH_JSON line, returned as a dict with requests/s added."""
     command = [
-        "wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(WRK_SCRIPTS / script), url,
+        "wrk",
+        f"-t{min(threads, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPTS / script),
+        url,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=seconds + 60)
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=seconds + 60
+    )
     marker = [line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON ")]
     if done.returncode != 0 or not marker:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")

@@ -60,7 +60,9 @@ def resolve_closure(roots: list[Requirement]) -> dict[str, Pin]:
         try:
             distribution = metadata.distribution(requirement.name)
         except metadata.PackageNotFoundError:
-            raise LockError(f"{requirement.name} (needed by {parent}) is not installed here; run `make install`") from None
+            raise LockError(
+                f"{requirement.name} (needed by {parent}) is not installed here; run `make install`"
+            ) from None
         if not requirement.specifier.contains(distribution.version, prereleases=True):
             raise LockError(
                 f"{name} {distribution.version} is installed, but {parent} needs {requirement}; "

@@ -13,15 +13,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from forecasting.forecaster import MAX_WINDOW_DAYS, Forecaster
+from forecasting.domain.records import ElectionRecord
+from forecasting.domain.vocabulary import UnknownEventType
 from forecasting.models.base import ForecastRequestError
-from forecasting.records import ElectionRecord
-from forecasting.vocabulary import UnknownEventType
+from forecasting.serving.forecaster import MAX_WINDOW_DAYS, Forecaster
 from service.errors import ApiError
 from service.model_holder import LoadedModel
 from service.schemas import (
-    Backtests,
     BacktestForecast,
+    Backtests,
     BacktestSummaryRow,
     BacktestWindow,
     Election,
@@ -68,8 +68,13 @@ def _check_model(forecaster: Forecaster, group: str, model_name: str | None) -> 
 
 
 def forecast_for(
-    loaded: LoadedModel, start: date, end: date, group: str, model_name: str | None,
-    start_field: str = "start", end_field: str = "end",
+    loaded: LoadedModel,
+    start: date,
+    end: date,
+    group: str,
+    model_name: str | None,
+    start_field: str = "start",
+    end_field: str = "end",
 ) -> Forecast:
     forecaster = loaded.forecaster
     _check_window(forecaster, start, end, start_field, end_field)
@@ -84,7 +89,9 @@ def forecast_for(
 # --- the three forecast endpoints -----------------------------------------------------------
 
 
-def window_body(loaded: LoadedModel, start: date, end: date, event_types: list[str] | None, model_name: str | None) -> bytes:
+def window_body(
+    loaded: LoadedModel, start: date, end: date, event_types: list[str] | None, model_name: str | None
+) -> bytes:
     group = resolve_group(loaded.forecaster, event_types)
     key = ("window", start, end, group, model_name)
     body = loaded.memo.get(key)
@@ -94,8 +101,12 @@ def window_body(loaded: LoadedModel, start: date, end: date, event_types: list[s
 
 
 def election_body(
-    loaded: LoadedModel, election: ElectionRecord, days_before: int, days_after: int,
-    event_types: list[str] | None, model_name: str | None,
+    loaded: LoadedModel,
+    election: ElectionRecord,
+    days_before: int,
+    days_after: int,
+    event_types: list[str] | None,
+    model_name: str | None,
 ) -> bytes:
     group = resolve_group(loaded.forecaster, event_types)
     key = ("election", election, days_before, days_after, group, model_name)
@@ -118,8 +129,14 @@ def election_body(
 
 
 def upcoming_body(
-    loaded: LoadedModel, elections: list[ElectionRecord], today: date, horizon_days: int,
-    days_before: int, days_after: int, event_types: list[str] | None, model_name: str | None,
+    loaded: LoadedModel,
+    elections: list[ElectionRecord],
+    today: date,
+    horizon_days: int,
+    days_before: int,
+    days_after: int,
+    event_types: list[str] | None,
+    model_name: str | None,
 ) -> bytes:
     group = resolve_group(loaded.forecaster, event_types)
     _check_model(loaded.forecaster, group, model_name)
@@ -133,12 +150,24 @@ def upcoming_body(
     for election in chosen:
         start, end = election.date - timedelta(days=days_before), election.date + timedelta(days=days_after)
         try:
-            items.append(UpcomingItem(election=Election.from_record(election), forecast=forecast_for(loaded, start, end, group, model_name)))
+            items.append(
+                UpcomingItem(
+                    election=Election.from_record(election),
+                    forecast=forecast_for(loaded, start, end, group, model_name),
+                )
+            )
         except ApiError as error:
-            items.append(UpcomingItem(election=Election.from_record(election), forecast=None, unavailable=error.message))
+            items.append(
+                UpcomingItem(election=Election.from_record(election), forecast=None, unavailable=error.message)
+            )
     answer = UpcomingForecasts(
-        version=loaded.id, data_cutoff=loaded.forecaster.cutoff, date_from=today, date_to=last,
-        days_before=days_before, days_after=days_after, items=items,
+        version=loaded.id,
+        data_cutoff=loaded.forecaster.cutoff,
+        date_from=today,
+        date_to=last,
+        days_before=days_before,
+        days_after=days_after,
+        items=items,
     )
     return loaded.memo.put(key, answer.model_dump_json(by_alias=True).encode())
 
@@ -161,22 +190,39 @@ def backtest_windows(loaded: LoadedModel) -> list[BacktestWindow]:
         key = (row["window_id"], int(row["horizon"]))
         if key not in by_window:
             by_window[key] = BacktestWindow(
-                window_id=window["id"], group=window["group"], election_id=window.get("election_id"),
-                election_date=window.get("election_date"), start=window["start"], end=window["end"],
-                horizon_days=int(row["horizon"]), observed_count=int(row["observed_count"]), forecasts=[],
+                window_id=window["id"],
+                group=window["group"],
+                election_id=window.get("election_id"),
+                election_date=window.get("election_date"),
+                start=window["start"],
+                end=window["end"],
+                horizon_days=int(row["horizon"]),
+                observed_count=int(row["observed_count"]),
+                forecasts=[],
             )
-        by_window[key].forecasts.append(BacktestForecast(
-            model=row["model"], cutoff=row["cutoff"], probability_any=row["probability_any"],
-            expected_count=row["expected_count"], election_effect=row.get("election_effect"),
-            brier=row["brier"], log_loss=row["log_loss"], replaced_by_climatology=bool(row.get("replaced")),
-        ))
+        by_window[key].forecasts.append(
+            BacktestForecast(
+                model=row["model"],
+                cutoff=row["cutoff"],
+                probability_any=row["probability_any"],
+                expected_count=row["expected_count"],
+                election_effect=row.get("election_effect"),
+                brier=row["brier"],
+                log_loss=row["log_loss"],
+                replaced_by_climatology=bool(row.get("replaced")),
+            )
+        )
     built = sorted(by_window.values(), key=lambda w: (w.start, w.window_id, w.horizon_days))
     loaded.extras[BACKTESTS_VIEW] = built
     return built
 
 
 def backtests_answer(
-    loaded: LoadedModel, election_id: str | None, model_name: str | None, group: str | None, include_control: bool,
+    loaded: LoadedModel,
+    election_id: str | None,
+    model_name: str | None,
+    group: str | None,
+    include_control: bool,
 ) -> Backtests:
     report = loaded.forecaster.model_set.backtest or {}
     items = []
@@ -191,10 +237,15 @@ def backtests_answer(
             window = window.model_copy(update={"forecasts": [f for f in window.forecasts if f.model == model_name]})
         items.append(window)
     summary = [
-        BacktestSummaryRow(**row) for row in report.get("summary", [])
+        BacktestSummaryRow(**row)
+        for row in report.get("summary", [])
         if row["group"] == "elections" and (model_name is None or row["model"] == model_name)
     ]
     horizons = report.get("config", {}).get("horizons") or [None]
     return Backtests(
-        version=loaded.id, data_cutoff=loaded.forecaster.cutoff, horizon_days=horizons[0], summary=summary, items=items,
+        version=loaded.id,
+        data_cutoff=loaded.forecaster.cutoff,
+        horizon_days=horizons[0],
+        summary=summary,
+        items=items,
     )

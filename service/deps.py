@@ -75,12 +75,15 @@ def require_token(request: Request) -> None:
     """Writes need `Authorization: Bearer <PROVOCAST_API_TOKEN>`; with no token configured, none are allowed."""
     configured = app_state(request).settings.api_token
     if not configured:
-        raise ApiError(403, "writes are disabled on this server: it has no PROVOCAST_API_TOKEN set", code="writes_disabled")
+        raise ApiError(
+            403, "writes are disabled on this server: it has no PROVOCAST_API_TOKEN set", code="writes_disabled"
+        )
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         raise ApiError(
-            401, "this endpoint needs an 'Authorization: Bearer <token>' header",
+            401,
+            "this endpoint needs an 'Authorization: Bearer <token>' header",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if scheme.lower() != "bearer" or not token.strip():

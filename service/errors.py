@@ -20,13 +20,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from forecasting.jobs import RetrainBusy
+from forecasting.domain.records import RecordError
+from forecasting.domain.vocabulary import UnknownEventType
 from forecasting.models.base import ForecastRequestError
-from forecasting.records import RecordError
-from forecasting.registry import CorruptArtifact, UnknownVersion
 from forecasting.store.db import StoreUnavailable, describe_error
+from forecasting.store.jobs import RetrainBusy
+from forecasting.store.registry import CorruptArtifact, UnknownVersion
 from forecasting.store.repository import DuplicateEvent
-from forecasting.vocabulary import UnknownEventType
 
 log = logging.getLogger("provocast.service")
 
@@ -86,7 +86,9 @@ def error_response(
 
 def store_unavailable_message(error: Exception) -> str:
     detail = str(error) if isinstance(error, StoreUnavailable) else describe_error(error)  # type: ignore[arg-type]
-    return f"the store is unavailable ({detail}); forecasts are still served from the loaded model, try writes again later"
+    return (
+        f"the store is unavailable ({detail}); forecasts are still served from the loaded model, try writes again later"
+    )
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
@@ -163,7 +165,9 @@ async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
 
 async def _data(request: Request, error: DataError) -> JSONResponse:
     # The store refused a value the parsers let through (PostgreSQL takes no NUL character in text).
-    return error_response(422, "invalid_input", f"the store cannot hold a value of this request: {describe_error(error)}")
+    return error_response(
+        422, "invalid_input", f"the store cannot hold a value of this request: {describe_error(error)}"
+    )
 
 
 async def _store(request: Request, error: Exception) -> JSONResponse:

@@ -45,7 +45,9 @@ class BodyLimitMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if body and b"json" in headers.get(b"content-type", b"json") and _too_deep(body):
-            await self._refuse(scope, receive, send, 422, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep", "body")
+            await self._refuse(
+                scope, receive, send, 422, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep", "body"
+            )
             return
         sent = False
 
@@ -58,7 +60,9 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str, field: str | None = None) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str, field: str | None = None
+    ) -> None:
         code = "payload_too_large" if status == 413 else "invalid_input"
         await error_response(status, code, message, field)(scope, receive, send)
 
@@ -85,4 +89,3 @@ def _too_deep(body: bytes) -> bool:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return False
-

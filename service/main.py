@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting import ledger
-from forecasting.records import ElectionRecord
+from forecasting.domain.records import ElectionRecord
+from forecasting.lifecycle import ledger
 from service.answers import upcoming_body
 from service.deps import AppState, app_state, child_environment, open_store
 from service.errors import install_error_handlers
@@ -51,8 +51,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     def on_loaded(loaded: LoadedModel, elections: dict[str, ElectionRecord], factory: sessionmaker[Session]) -> None:
         upcoming_body(
-            loaded, list(elections.values()), date.today(), settings.upcoming_days,
-            settings.default_days_before, settings.default_days_after, None, None,
+            loaded,
+            list(elections.values()),
+            date.today(),
+            settings.upcoming_days,
+            settings.default_days_before,
+            settings.default_days_after,
+            None,
+            None,
         )
         publish_in_ledger(factory, loaded)
 
@@ -60,7 +66,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         """The version now served goes into the forecast ledger; closed windows are scored (never blocks serving)."""
         try:
             recorded, scored = ledger.record_and_score(
-                factory, loaded.forecaster, days_before=settings.default_days_before, days_after=settings.default_days_after,
+                factory,
+                loaded.forecaster,
+                days_before=settings.default_days_before,
+                days_after=settings.default_days_after,
             )
         except Exception as error:
             log.warning("forecast ledger not updated for %s: %s", loaded.id, error)
@@ -72,7 +81,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         service_logging.start()
         engine, factory = open_store(settings)
         holder = ModelHolder(
-            engine, factory, settings, on_loaded=lambda loaded, elections: on_loaded(loaded, elections, factory),
+            engine,
+            factory,
+            settings,
+            on_loaded=lambda loaded, elections: on_loaded(loaded, elections, factory),
             child_env=child_environment(settings),
         )
         app.state.provocast = AppState(settings=settings, engine=engine, factory=factory, holder=holder)

@@ -21,20 +21,21 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting import jobs, registry
-from forecasting.forecaster import Forecaster
-from forecasting.records import ElectionRecord
-from forecasting.registry import CorruptArtifact, ModelVersion
+from forecasting.domain.records import ElectionRecord
+from forecasting.serving.forecaster import Forecaster
+from forecasting.store import jobs, registry
 from forecasting.store.db import describe_error, display_url
-from forecasting.store.migrate import require_current_schema
+from forecasting.store.migrations.runner import require_current_schema
+from forecasting.store.registry import CorruptArtifact, ModelVersion
 from forecasting.store.repository import list_elections
 from service.settings import ServiceSettings
 
@@ -174,8 +175,10 @@ class ModelHolder:
         except Exception as error:
             # The artifact itself is at fault (it fails a check, or reads but cannot forecast): the same
             # bytes would fail again, so refuse the version once instead of retrying it at every poll.
-            refusal = error if isinstance(error, CorruptArtifact) else CorruptArtifact(
-                version_id, f"it cannot forecast: {type(error).__name__}: {error}"
+            refusal = (
+                error
+                if isinstance(error, CorruptArtifact)
+                else CorruptArtifact(version_id, f"it cannot forecast: {type(error).__name__}: {error}")
             )
             self._refused.add(version_id)
             self.load_error = f"{refusal}; still serving {self.current.id if self.current else 'nothing'}"
@@ -184,7 +187,7 @@ class ModelHolder:
         loaded = LoadedModel(
             version=_without_artifact(version),
             forecaster=forecaster,
-            loaded_at=datetime.now(timezone.utc),
+            loaded_at=datetime.now(UTC),
             load_seconds=time.perf_counter() - started,
             memo=ResponseMemo(self.settings.forecast_cache_size),
         )
@@ -198,7 +201,9 @@ class ModelHolder:
         self.load_error = None
         log.info(
             "serving model version %s (loaded in %.1f s%s)",
-            version_id, loaded.load_seconds, f", replacing {previous.id}" if previous else "",
+            version_id,
+            loaded.load_seconds,
+            f", replacing {previous.id}" if previous else "",
         )
         del previous
         settle_heap()
@@ -210,7 +215,11 @@ class ModelHolder:
         self._bootstrap_tried = True
         try:
             job = jobs.start_retrain_job(
-                self.factory, promote="auto", cutoff=None, env=self.child_env, requested_by="service start-up",
+                self.factory,
+                promote="auto",
+                cutoff=None,
+                env=self.child_env,
+                requested_by="service start-up",
                 if_no_active=True,
             )
         except jobs.RetrainBusy as busy:
@@ -240,9 +249,13 @@ class ModelHolder:
         if self.store_error:
             return f"no model loaded: the store cannot be read ({self.store_error})"
         if self.active_id is None:
-            job = f" (retrain job {self.bootstrap_job}, see /v1/jobs/{self.bootstrap_job})" if self.bootstrap_job else ""
-            return f"no model version is active yet; the first one is being trained{job}" if self.settings.train_when_empty else (
-                "no model version is active; run `provocast retrain`"
+            job = (
+                f" (retrain job {self.bootstrap_job}, see /v1/jobs/{self.bootstrap_job})" if self.bootstrap_job else ""
+            )
+            return (
+                f"no model version is active yet; the first one is being trained{job}"
+                if self.settings.train_when_empty
+                else ("no model version is active; run `provocast retrain`")
             )
         return f"model version {self.active_id} is loading"
 

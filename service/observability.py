@@ -9,7 +9,7 @@ line per request carries the route template, status and duration.
 Metrics (prometheus_client): requests and latency per route template (never
 the raw path, so ids do not explode the label set), forecasts served per
 model version, the active model's age, and the retrain counters of
-`forecasting.retrain_metrics`. With several worker processes each keeps its
+`forecasting.lifecycle.metrics`. With several worker processes each keeps its
 own numbers unless PROMETHEUS_MULTIPROC_DIR names a directory shared by all
 of them (set before start-up, emptied between runs); `/metrics` then adds
 them up across workers (see the README).
@@ -46,7 +46,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import forecasting.retrain_metrics  # noqa: F401 - registers the retrain counters with this process's registry
+import forecasting.lifecycle.metrics  # noqa: F401 - registers the retrain counters with this process's registry
 
 disable_created_metrics()  # no `_created` series beside every counter: they double the output for nothing
 
@@ -57,13 +57,15 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 access_log = logging.getLogger("provocast.access")
 
 # Routes whose successful responses carry forecasts of the serving version.
-FORECAST_ROUTES = frozenset({
-    "/v1/elections/{election_id}/forecast",
-    "/v1/elections/{election_id}/forecast.png",
-    "/v1/forecasts/upcoming",
-    "/v1/forecasts",
-    "/",
-})
+FORECAST_ROUTES = frozenset(
+    {
+        "/v1/elections/{election_id}/forecast",
+        "/v1/elections/{election_id}/forecast.png",
+        "/v1/forecasts/upcoming",
+        "/v1/forecasts",
+        "/",
+    }
+)
 UNMATCHED_ROUTE = "unmatched"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -71,11 +73,14 @@ REQUESTS = Counter(
     "provocast_http_requests_total", "HTTP requests by method, route template and status", ["method", "route", "status"]
 )
 LATENCY = Histogram(
-    "provocast_http_request_duration_seconds", "Time to answer an HTTP request, by method and route template",
-    ["method", "route"], buckets=LATENCY_BUCKETS,
+    "provocast_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method and route template",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
 )
 FORECASTS_SERVED = Counter(
-    "provocast_forecasts_served_total", "Successful responses carrying forecasts, by model version and route",
+    "provocast_forecasts_served_total",
+    "Successful responses carrying forecasts, by model version and route",
     ["version", "route"],
 )
 
@@ -84,7 +89,16 @@ FORECASTS_SERVED = Counter(
 
 # Attributes a log call may pass with `extra=` that go into the JSON object.
 EXTRA_FIELDS = (
-    "method", "route", "path", "status", "duration_ms", "client", "version", "job_id", "outcome", "exit_code",
+    "method",
+    "route",
+    "path",
+    "status",
+    "duration_ms",
+    "client",
+    "version",
+    "job_id",
+    "outcome",
+    "exit_code",
 )
 
 
@@ -92,7 +106,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, and any known extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        moment = dt.datetime.fromtimestamp(record.created, dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
         data: dict[str, Any] = {
             "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname,
@@ -247,10 +261,18 @@ class ObservabilityMiddleware:
             FORECASTS_SERVED.labels(version, route).inc()
         client = scope.get("client")
         access_log.info(
-            "%s %s %s %.1f ms", method, scope["path"], status, seconds * 1000,
+            "%s %s %s %.1f ms",
+            method,
+            scope["path"],
+            status,
+            seconds * 1000,
             extra={
-                "method": method, "route": route, "path": scope["path"], "status": status,
-                "duration_ms": round(seconds * 1000, 2), "client": client[0] if client else None,
+                "method": method,
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": client[0] if client else None,
                 "version": version,
             },
         )
@@ -268,18 +290,21 @@ class ActiveModelCollector(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         loaded = self.current()
         info = GaugeMetricFamily(
-            "provocast_model_info", "The model version this process serves (value 1)",
+            "provocast_model_info",
+            "The model version this process serves (value 1)",
             labels=["version", "default_model", "data_cutoff"],
         )
         age = GaugeMetricFamily("provocast_model_age_seconds", "Seconds since the served version was created (trained)")
         data_age = GaugeMetricFamily(
             "provocast_model_data_age_seconds", "Seconds since the end of the served version's data cutoff day (UTC)"
         )
-        loaded_for = GaugeMetricFamily("provocast_model_loaded_seconds", "Seconds since this process loaded the served version")
+        loaded_for = GaugeMetricFamily(
+            "provocast_model_loaded_seconds", "Seconds since this process loaded the served version"
+        )
         if loaded is not None:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             version = loaded.version
-            cutoff_end = dt.datetime.combine(version.data_cutoff + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+            cutoff_end = dt.datetime.combine(version.data_cutoff + dt.timedelta(days=1), dt.time(), dt.UTC)
             info.add_metric([version.id, version.default_model, version.data_cutoff.isoformat()], 1)
             age.add_metric([], (now - version.created_at).total_seconds())
             data_age.add_metric([], (now - cutoff_end).total_seconds())

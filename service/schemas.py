@@ -11,13 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from forecasting.forecast_payload import forecast_payload
-from forecasting.forecaster import ServedForecast
-from forecasting.jobs import Job
-from forecasting.records import ElectionRecord
-from forecasting.registry import ModelVersion
+from forecasting.domain.records import ElectionRecord
+from forecasting.serving.forecaster import ServedForecast
+from forecasting.serving.model_set import ModelSkill
+from forecasting.serving.payload import forecast_payload
+from forecasting.store.jobs import Job
+from forecasting.store.registry import ModelVersion
 from forecasting.store.repository import StoredEvent
-from forecasting.training import ModelSkill
 
 # --- errors ----------------------------------------------------------------------------
 
@@ -35,8 +35,12 @@ class ErrorBody(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
-        401: "No bearer token", 403: "Writes disabled on this server, or a wrong token", 404: "Unknown id",
-        409: "Conflict", 413: "Body too large", 422: "Invalid input (the field is named)",
+        401: "No bearer token",
+        403: "Writes disabled on this server, or a wrong token",
+        404: "Unknown id",
+        409: "Conflict",
+        413: "Body too large",
+        422: "Invalid input (the field is named)",
         503: "Store unavailable or no model loaded",
     }
     return {s: {"model": ErrorBody, "description": meaning.get(s, "Error")} for s in statuses}
@@ -64,7 +68,7 @@ class Skill(BaseModel):
     coverage_95: float = Field(examples=[0.971])
 
     @classmethod
-    def from_skill(cls, skill: ModelSkill | dict[str, Any]) -> "Skill":
+    def from_skill(cls, skill: ModelSkill | dict[str, Any]) -> Skill:
         data = skill if isinstance(skill, dict) else skill.__dict__
         return cls(**{name: data[name] for name in cls.model_fields})
 
@@ -127,7 +131,7 @@ class Forecast(BaseModel):
     samples: int = Field(examples=[4000])
 
     @classmethod
-    def from_served(cls, served: ServedForecast) -> "Forecast":
+    def from_served(cls, served: ServedForecast) -> Forecast:
         # The CLI's --json prints the same dict, so the two outputs cannot drift apart.
         return cls.model_validate(forecast_payload(served))
 
@@ -143,7 +147,9 @@ class ForecastRequest(BaseModel):
     start: dt.date
     end: dt.date
     event_types: list[str] | None = Field(
-        None, max_length=20, description="Event types or groups (weapons, missiles, ballistic, cruise, nuclear, satellite, artillery); default weapons."
+        None,
+        max_length=20,
+        description="Event types or groups (weapons, missiles, ballistic, cruise, nuclear, satellite, artillery); default weapons.",
     )
     model: str | None = Field(None, max_length=40, description="A model name; default: the version's default model.")
 
@@ -161,10 +167,15 @@ class Election(BaseModel):
     forecast_url: str = Field(examples=["/v1/elections/kr-legislative-2028-04-12/forecast"])
 
     @classmethod
-    def from_record(cls, record: ElectionRecord) -> "Election":
+    def from_record(cls, record: ElectionRecord) -> Election:
         return cls(
-            id=record.id, date=record.date, country=record.country, kind=record.kind,  # type: ignore[arg-type]
-            announced=record.announced, source=record.source, forecast_url=f"/v1/elections/{record.id}/forecast",
+            id=record.id,
+            date=record.date,
+            country=record.country,
+            kind=record.kind,  # type: ignore[arg-type]
+            announced=record.announced,
+            source=record.source,
+            forecast_url=f"/v1/elections/{record.id}/forecast",
         )
 
 
@@ -183,7 +194,9 @@ class ElectionForecast(BaseModel):
 class UpcomingItem(BaseModel):
     election: Election
     forecast: Forecast | None
-    unavailable: str | None = Field(None, description="Why there is no forecast for this election (e.g. beyond the horizon).")
+    unavailable: str | None = Field(
+        None, description="Why there is no forecast for this election (e.g. beyond the horizon)."
+    )
 
 
 class UpcomingForecasts(BaseModel):
@@ -214,12 +227,19 @@ class Event(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def from_stored(cls, stored: StoredEvent) -> "Event":
+    def from_stored(cls, stored: StoredEvent) -> Event:
         r = stored.record
         return cls(
-            id=r.id, date=r.date, event_type=r.event_type, weapons_test=r.weapons_test, count=r.count,
-            description=r.description, source=r.source, origin=stored.origin,
-            created_at=stored.created_at, updated_at=stored.updated_at,
+            id=r.id,
+            date=r.date,
+            event_type=r.event_type,
+            weapons_test=r.weapons_test,
+            count=r.count,
+            description=r.description,
+            source=r.source,
+            origin=stored.origin,
+            created_at=stored.created_at,
+            updated_at=stored.updated_at,
         )
 
 
@@ -237,11 +257,15 @@ class EventIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{
-                "date": "2026-09-15", "event_type": "cruise_missile", "count": 2,
-                "description": "Two strategic cruise missiles fired over the Yellow Sea.",
-                "source": "https://example.org/report-of-the-launch",
-            }]
+            "examples": [
+                {
+                    "date": "2026-09-15",
+                    "event_type": "cruise_missile",
+                    "count": 2,
+                    "description": "Two strategic cruise missiles fired over the Yellow Sea.",
+                    "source": "https://example.org/report-of-the-launch",
+                }
+            ]
         },
     )
 
@@ -254,7 +278,7 @@ class EventIn(BaseModel):
     source: str = Field(max_length=4000)
 
     def as_row(self, weapons_default: bool) -> dict[str, str]:
-        """The CSV-shaped row `forecasting.records.event_from_row` validates (as the CLI builds it)."""
+        """The CSV-shaped row `forecasting.domain.records.event_from_row` validates (as the CLI builds it)."""
         return {
             "id": self.id if self.id is not None else f"{self.date.strip()}-{self.event_type.strip()}",
             "date": self.date,
@@ -287,14 +311,23 @@ class ModelVersionOut(BaseModel):
     skill: Skill | None = Field(description="The default model's backtest skill on election windows.")
 
     @classmethod
-    def from_version(cls, version: ModelVersion, serving_id: str | None) -> "ModelVersionOut":
+    def from_version(cls, version: ModelVersion, serving_id: str | None) -> ModelVersionOut:
         skill = version.default_skill
         return cls(
-            id=version.id, status=version.status, serving=version.id == serving_id,  # type: ignore[arg-type]
-            created_at=version.created_at, promoted_at=version.promoted_at, retired_at=version.retired_at,
-            data_cutoff=version.data_cutoff, data_hash=version.data_hash, trained_at=version.trained_at,
-            default_model=version.default_model, effect_model=version.effect_model,
-            artifact_sha256=version.artifact_sha256, artifact_bytes=version.artifact_bytes, job_id=version.job_id,
+            id=version.id,
+            status=version.status,
+            serving=version.id == serving_id,  # type: ignore[arg-type]
+            created_at=version.created_at,
+            promoted_at=version.promoted_at,
+            retired_at=version.retired_at,
+            data_cutoff=version.data_cutoff,
+            data_hash=version.data_hash,
+            trained_at=version.trained_at,
+            default_model=version.default_model,
+            effect_model=version.effect_model,
+            artifact_sha256=version.artifact_sha256,
+            artifact_bytes=version.artifact_bytes,
+            job_id=version.job_id,
             skill=None if skill is None else Skill.from_skill(skill),
         )
 
@@ -338,7 +371,7 @@ class ModelVersionDetail(ModelVersionOut):
     metrics: ModelMetrics
 
     @classmethod
-    def from_detail(cls, version: ModelVersion, serving_id: str | None) -> "ModelVersionDetail":
+    def from_detail(cls, version: ModelVersion, serving_id: str | None) -> ModelVersionDetail:
         base = ModelVersionOut.from_version(version, serving_id).model_dump()
         m = version.metrics
         metrics = ModelMetrics(
@@ -379,12 +412,21 @@ class JobOut(BaseModel):
     url: str
 
     @classmethod
-    def from_job(cls, job: Job) -> "JobOut":
+    def from_job(cls, job: Job) -> JobOut:
         return cls(
-            id=job.id, kind=job.kind, status=job.status, arguments=job.arguments,  # type: ignore[arg-type]
-            created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-            exit_code=job.exit_code, message=job.message, version_id=job.version_id, promoted=job.promoted,
-            output=job.output.splitlines(), url=f"/v1/jobs/{job.id}",
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            arguments=job.arguments,  # type: ignore[arg-type]
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            exit_code=job.exit_code,
+            message=job.message,
+            version_id=job.version_id,
+            promoted=job.promoted,
+            output=job.output.splitlines(),
+            url=f"/v1/jobs/{job.id}",
         )
 
 

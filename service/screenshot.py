@@ -45,10 +45,19 @@ def chromium(arguments: list[str], url: str, timeout: float = 120.0) -> subproce
         raise BrowserMissing("no Chromium found (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="provocast-chromium-") as profile:
         command = [
-            binary, "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
+            binary,
+            "--headless",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
             *(["--no-sandbox"] if os.geteuid() == 0 else []),  # Chromium refuses its sandbox as root
-            *arguments, url,
+            *arguments,
+            url,
         ]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
@@ -63,7 +72,9 @@ def dump_dom(url: str) -> str:
 
 def screenshot(url: str, out: Path, width: int = 1280, height: int = 2400) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = chromium([f"--screenshot={out.resolve()}", f"--window-size={width},{height}", "--virtual-time-budget=15000"], url)
+    done = chromium(
+        [f"--screenshot={out.resolve()}", f"--window-size={width},{height}", "--virtual-time-budget=15000"], url
+    )
     if done.returncode != 0 or not out.exists():
         raise RuntimeError(f"chromium --screenshot failed with exit code {done.returncode}: {done.stderr[-2000:]}")
 
@@ -83,13 +94,18 @@ def _ready(base: str) -> bool:
 
 
 @contextmanager
-def serve(env: dict[str, str] | None = None, log: Path | None = None, wait: float = READY_WAIT_SECONDS) -> Iterator[str]:
+def serve(
+    env: dict[str, str] | None = None, log: Path | None = None, wait: float = READY_WAIT_SECONDS
+) -> Iterator[str]:
     """`uvicorn service.main:app` on a free loopback port until ready; yields its base URL, then stops it."""
     port = free_port()
     output = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         stdin=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

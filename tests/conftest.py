@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.settings import get_settings
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import upgrade_schema
+from forecasting.store.migrations.runner import upgrade_schema
 from tests.fixtures import FIXTURE_SEEDS
 
 POSTGRES_URL_ENV = "PROVOCAST_TEST_POSTGRES_URL"
@@ -59,7 +59,11 @@ def new_store(backend: str, directory: Path) -> Iterator[str]:
     try:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
@@ -108,7 +112,7 @@ TRAINING_OVERRIDES = ("PROVOCAST_TRAINING_MODELS", "PROVOCAST_TRAINING_GROUPS", 
 
 @pytest.fixture(scope="session")
 def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """The JSON text (`training.dumps`) of one model set trained on the shipped seeds, in a file.
+    """The JSON text (`model_set.dumps`) of one model set trained on the shipped seeds, in a file.
 
     Trained once per test run by the real `provocast retrain` on a scratch
     SQLite store; pytest-xdist workers share it through a file lock, so the
@@ -119,7 +123,7 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
     import subprocess
     import sys
 
-    from forecasting import registry
+    from forecasting.store import registry
     from tests.fixtures import shipped_seeds_dir
 
     reused = os.environ.get("PROVOCAST_TEST_TRAINED_ARTIFACT", "").strip()
@@ -136,7 +140,11 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
         env.update(PROVOCAST_DATABASE_URL=url, PROVOCAST_SEEDS_DIR=str(shipped_seeds_dir()))
         for command in (["db", "upgrade"], ["seed"], ["retrain", "--promote", "always"]):
             done = subprocess.run(
-                [sys.executable, "-m", "forecasting.cli", *command], env=env, capture_output=True, text=True, timeout=900
+                [sys.executable, "-m", "forecasting.cli", *command],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
             )
             assert done.returncode == 0, f"provocast {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
         engine = create_store_engine(url)
@@ -153,7 +161,7 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
 
 def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):  # type: ignore[no-untyped-def]
     """Store a trained artifact as a new version (and make it active): how tests get a model without training."""
-    from forecasting import registry
+    from forecasting.store import registry
 
     with factory.begin() as session:
         version = registry.save_artifact(session, artifact.read_text(encoding="utf-8"))

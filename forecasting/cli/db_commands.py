@@ -16,7 +16,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from forecasting.records import RecordError, RecordFileError
+from forecasting.domain.records import RecordError, RecordFileError
 from forecasting.settings import get_settings
 from forecasting.store.db import (
     StoreUnavailable,
@@ -26,7 +26,7 @@ from forecasting.store.db import (
     display_url,
     transaction,
 )
-from forecasting.store.migrate import (
+from forecasting.store.migrations.runner import (
     current_revision,
     downgrade_schema,
     head_revision,

@@ -6,12 +6,13 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from forecasting.cli.db_commands import fail, reports_errors, store_session
-from forecasting.records import RecordError, event_from_row, parse_date, parse_event_type
+from forecasting.domain.records import RecordError, event_from_row, parse_date, parse_event_type
+from forecasting.domain.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
 from forecasting.settings import get_settings
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
 from forecasting.store.repository import (
@@ -23,7 +24,6 @@ from forecasting.store.repository import (
     event_records,
     list_events,
 )
-from forecasting.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
 
 events_app = typer.Typer(help="List, add, import and export events.", no_args_is_help=True)
 
@@ -39,15 +39,15 @@ class ImportFormatOption(str, Enum):
 @reports_errors
 def list_command(
     types: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--type", help="Event type or group (weapons, missiles, ballistic, ...); repeatable."),
     ] = None,
     weapons: Annotated[
-        Optional[bool], typer.Option("--weapons/--no-weapons", help="Only weapons tests, or only other events.")
+        bool | None, typer.Option("--weapons/--no-weapons", help="Only weapons tests, or only other events.")
     ] = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD).")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Show at most N events.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N events.")] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matching events.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
 ) -> None:
@@ -123,11 +123,11 @@ def add_command(
     description: Annotated[str, typer.Option(help="What happened, in your own words.")],
     source: Annotated[str, typer.Option(help="Where it is reported (URL or citation).")],
     event_id: Annotated[
-        Optional[str], typer.Option("--id", help="Defaults to DATE-TYPE, the id scheme of the seeds.")
+        str | None, typer.Option("--id", help="Defaults to DATE-TYPE, the id scheme of the seeds.")
     ] = None,
-    count: Annotated[Optional[str], typer.Option(help="How many launches or shots; omit when unknown.")] = None,
+    count: Annotated[str | None, typer.Option(help="How many launches or shots; omit when unknown.")] = None,
     weapons: Annotated[
-        Optional[bool], typer.Option("--weapons/--no-weapons", help="Is it a weapons test? Defaults from the type.")
+        bool | None, typer.Option("--weapons/--no-weapons", help="Is it a weapons test? Defaults from the type.")
     ] = None,
 ) -> None:
     """Add one event (origin manual). An id already in the store is refused."""
@@ -182,7 +182,7 @@ def _list_ids(report: WriteReport) -> None:
 @events_app.command("export")
 @reports_errors
 def export_command(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write here instead of standard output.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
 ) -> None:
     """Write every stored event as CSV in the seed schema (oldest first)."""
     with store_session() as session:

@@ -12,16 +12,16 @@ import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forecasting.cli.db_commands import fail, reports_errors, store_session
 
 if TYPE_CHECKING:
-    from forecasting.forecaster import ServedForecast
-    from forecasting.history import History
-    from forecasting.training import TrainedModelSet
+    from forecasting.domain.history import History
+    from forecasting.serving.forecaster import ServedForecast
+    from forecasting.serving.model_set import TrainedModelSet
 
 # The engine (statsmodels, scipy, Prophet, matplotlib) is imported inside the
 # commands: every other `provocast` command would otherwise pay seconds for it.
@@ -38,9 +38,9 @@ def _parse_day(value: str | None, option: str) -> date | None:
         fail(f"option '{option}': {value!r} is not a calendar date (YYYY-MM-DD)")
 
 
-def _active_model_set() -> tuple[str | None, "TrainedModelSet | None"]:
+def _active_model_set() -> tuple[str | None, TrainedModelSet | None]:
     """The active registry version, or (None, None) when there is none yet."""
-    from forecasting import registry
+    from forecasting.store import registry
 
     with store_session() as session:
         version = registry.active_version(session)
@@ -49,34 +49,42 @@ def _active_model_set() -> tuple[str | None, "TrainedModelSet | None"]:
         return str(version.id), registry.load_model_set(version)
 
 
-def _find_election(history: "History", election_id: str):
+def _find_election(history: History, election_id: str):
     chosen = history.elections[history.elections["id"] == election_id]
     if chosen.empty:
-        fail(f"option '--election': no election with id {election_id!r} (see `provocast events list` or GET /v1/elections)")
+        fail(
+            f"option '--election': no election with id {election_id!r} (see `provocast events list` or GET /v1/elections)"
+        )
     return chosen.iloc[0]
 
 
 @reports_errors
 def forecast_command(
-    election: Annotated[Optional[str], typer.Option("--election", help="Election id, e.g. kr-legislative-2028-04-12.")] = None,
-    start: Annotated[Optional[str], typer.Option("--from", help="Window start (YYYY-MM-DD), with --to.")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="Window end, inclusive.")] = None,
+    election: Annotated[
+        str | None, typer.Option("--election", help="Election id, e.g. kr-legislative-2028-04-12.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Window start (YYYY-MM-DD), with --to.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end, inclusive.")] = None,
     days_before: Annotated[int, typer.Option(min=0, max=180, help="With --election: days before election day.")] = 30,
     days_after: Annotated[int, typer.Option(min=0, max=180, help="With --election: days after election day.")] = 30,
-    types: Annotated[Optional[list[str]], typer.Option("--types", help="Event types or groups (default: weapons).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model name (default: the version's default model).")] = None,
-    cutoff: Annotated[Optional[str], typer.Option(help="Fit on the history up to this day only and forecast as if it were that day.")] = None,
+    types: Annotated[
+        list[str] | None, typer.Option("--types", help="Event types or groups (default: weapons).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (default: the version's default model).")] = None,
+    cutoff: Annotated[
+        str | None, typer.Option(help="Fit on the history up to this day only and forecast as if it were that day.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
-    plot: Annotated[Optional[Path], typer.Option(help="Write the forecast chart to this PNG file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the forecast chart to this PNG file.")] = None,
 ) -> None:
     """Forecast weapons tests in a window, around an election or between two dates."""
-    from forecasting.charts import window_chart_png, write_png
-    from forecasting.forecast_payload import forecast_payload
-    from forecasting.forecaster import Forecaster
+    from forecasting.domain.vocabulary import UnknownEventType
     from forecasting.models.base import ForecastRequestError, ModelFitError
     from forecasting.models.catalogue import UnknownModel, model_class
+    from forecasting.serving.charts import window_chart_png, write_png
+    from forecasting.serving.forecaster import Forecaster
+    from forecasting.serving.payload import forecast_payload
     from forecasting.store.history_loader import load_history
-    from forecasting.vocabulary import UnknownEventType
 
     if (election is None) == (start is None and end is None):
         fail("give either --election ID or both --from and --to")
@@ -109,8 +117,12 @@ def forecast_command(
         # The shapes of POST /v1/forecasts and, with --election, GET /v1/elections/{id}/forecast.
         payload = forecast_payload(forecast)
         if election_row is not None:
-            payload = {"election": _election_payload(election_row), "days_before": days_before,
-                       "days_after": days_after, "forecast": payload}
+            payload = {
+                "election": _election_payload(election_row),
+                "days_before": days_before,
+                "days_after": days_after,
+                "forecast": payload,
+            }
         typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(describe_forecast(forecast, election_row))
@@ -119,14 +131,19 @@ def forecast_command(
 def _election_payload(row) -> dict:
     announced = row["announced"]
     return {
-        "id": row["id"], "date": row["date"].date().isoformat(), "country": row["country"], "kind": row["kind"],
+        "id": row["id"],
+        "date": row["date"].date().isoformat(),
+        "country": row["country"],
+        "kind": row["kind"],
         "announced": None if announced is None or announced != announced else announced.date().isoformat(),
     }
 
 
-def _model_set_for(history: "History", cutoff: date | None, types, model: str | None) -> tuple[str | None, "TrainedModelSet"]:
-    from forecasting.forecaster import Forecaster
-    from forecasting.training import fit_at_cutoff
+def _model_set_for(
+    history: History, cutoff: date | None, types, model: str | None
+) -> tuple[str | None, TrainedModelSet]:
+    from forecasting.lifecycle.training import fit_at_cutoff
+    from forecasting.serving.forecaster import Forecaster
 
     version, active = _active_model_set()
     if cutoff is None:
@@ -143,8 +160,8 @@ def _model_set_for(history: "History", cutoff: date | None, types, model: str | 
 
 
 def _group_without_version(types) -> str:
+    from forecasting.domain.vocabulary import EVENT_GROUPS, resolve_event_types
     from forecasting.models.base import ForecastRequestError
-    from forecasting.vocabulary import EVENT_GROUPS, resolve_event_types
 
     wanted = resolve_event_types(types)
     for group, group_types in EVENT_GROUPS.items():
@@ -153,13 +170,15 @@ def _group_without_version(types) -> str:
     raise ForecastRequestError(f"no event group matches {', '.join(wanted)}; groups: {', '.join(EVENT_GROUPS)}")
 
 
-def describe_forecast(forecast: "ServedForecast", election_row=None) -> str:
+def describe_forecast(forecast: ServedForecast, election_row=None) -> str:
     """The forecast in plain words, with the model's backtest skill beside it."""
     i80, i95 = forecast.intervals
     lines = []
     where = ""
     if election_row is not None:
-        where = f" around the {election_row['country']} {election_row['kind']} election of {election_row['date'].date()}"
+        where = (
+            f" around the {election_row['country']} {election_row['kind']} election of {election_row['date'].date()}"
+        )
     lines.append(f"Window {forecast.start} to {forecast.end}{where}; event group {forecast.event_group}")
     lines.append(
         f"Model {forecast.model} (version {forecast.version or '-'}), data cutoff {forecast.data_cutoff}, "
@@ -200,27 +219,34 @@ def _signed(value: float | None) -> str:
 
 @reports_errors
 def backtest_command(
-    horizon: Annotated[Optional[list[int]], typer.Option("--horizon", min=0, max=365, help="Days between cutoff and window start; repeatable (default 0, 30, 90).")] = None,
+    horizon: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--horizon", min=0, max=365, help="Days between cutoff and window start; repeatable (default 0, 30, 90)."
+        ),
+    ] = None,
     window_before: Annotated[int, typer.Option(min=0, max=180, help="Window days before election day.")] = 30,
     window_after: Annotated[int, typer.Option(min=0, max=180, help="Window days after election day.")] = 30,
-    models: Annotated[Optional[str], typer.Option(help="Comma-separated model names (default: all).")] = None,
-    types: Annotated[Optional[list[str]], typer.Option("--types", help="Event types or groups (default: weapons).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="First window start (default 1990-01-01).")] = None,
+    models: Annotated[str | None, typer.Option(help="Comma-separated model names (default: all).")] = None,
+    types: Annotated[
+        list[str] | None, typer.Option("--types", help="Event types or groups (default: weapons).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="First window start (default 1990-01-01).")] = None,
     samples: Annotated[int, typer.Option(min=200, max=20000, help="Simulated paths per forecast.")] = 2000,
     workers: Annotated[int, typer.Option(min=0, max=64, help="Worker processes (0: one per core).")] = 0,
     out: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = DEFAULT_BACKTEST_OUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the table.")] = False,
-    reliability_plot: Annotated[Optional[Path], typer.Option(help="Write a reliability diagram PNG.")] = None,
-    elections_plot: Annotated[Optional[Path], typer.Option(help="Write a per-election chart PNG (default model).")] = None,
+    reliability_plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram PNG.")] = None,
+    elections_plot: Annotated[Path | None, typer.Option(help="Write a per-election chart PNG (default model).")] = None,
 ) -> None:
     """Rolling-origin backtest of every model around every election (and control windows)."""
-    from forecasting.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
-    from forecasting.backtest_report import format_table, report_dict, summary_table
-    from forecasting.calendar_features import WindowSpec
-    from forecasting.charts import backtest_elections_png, reliability_png, write_png
+    from forecasting.domain.vocabulary import UnknownEventType
+    from forecasting.domain.window import WindowSpec
+    from forecasting.evaluation.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
+    from forecasting.evaluation.report import format_table, report_dict, summary_table
     from forecasting.models.catalogue import COMPONENT_MODELS
+    from forecasting.serving.charts import backtest_elections_png, reliability_png, write_png
     from forecasting.store.history_loader import load_history
-    from forecasting.vocabulary import UnknownEventType
 
     names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else tuple(COMPONENT_MODELS)
     for name in names:
@@ -275,7 +301,9 @@ def backtest_command(
                     f"[{row['log_loss_gain_interval'][0]:+.3f}, {row['log_loss_gain_interval'][1]:+.3f}]: {row['verdict']}"
                 )
         typer.echo("")
-    typer.echo(f"{len(result.windows)} windows, {len(result.failures)} model fits refused; {runtime:.0f} s; JSON written to {out}")
+    typer.echo(
+        f"{len(result.windows)} windows, {len(result.failures)} model fits refused; {runtime:.0f} s; JSON written to {out}"
+    )
 
 
 def _progress(done: int, total: int) -> None:

@@ -1,6 +1,6 @@
 """`provocast ledger`: the track record of published forecasts; `ledger score` and `ledger record`.
 
-The logic lives in `forecasting.ledger`; these commands open the store, call
+The logic lives in `forecasting.lifecycle.ledger`; these commands open the store, call
 it and print. The ledger is append-only: no command here (or anywhere) edits
 or deletes an entry.
 """
@@ -8,13 +8,14 @@ or deletes an entry.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-from forecasting import ledger, registry
 from forecasting.cli.db_commands import fail
 from forecasting.cli.model_commands import reports_model_errors, store_factory
+from forecasting.lifecycle import ledger
+from forecasting.store import registry
 
 ledger_app = typer.Typer(
     help="The track record: every published election forecast, scored once its window has closed.",
@@ -26,8 +27,8 @@ ledger_app = typer.Typer(
 @reports_model_errors
 def show_command(
     context: typer.Context,
-    version: Annotated[Optional[str], typer.Option("--version", help="Only this model version.")] = None,
-    election: Annotated[Optional[str], typer.Option("--election", help="Only this election id.")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Only this model version.")] = None,
+    election: Annotated[str | None, typer.Option("--election", help="Only this election id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries and summaries as JSON.")] = False,
 ) -> None:
     """Show the track record to date: each recorded forecast and, per model version, how the scored ones did."""
@@ -56,7 +57,7 @@ def score_command() -> None:
 @reports_model_errors
 def record_command() -> None:
     """Record the active version's forecasts for every open election window (what the service does on load)."""
-    from forecasting.forecaster import Forecaster
+    from forecasting.serving.forecaster import Forecaster
 
     with store_factory() as factory:
         with factory() as session:
@@ -87,13 +88,20 @@ def describe_track_record(record: ledger.TrackRecord) -> str:
             )
     rows = [("election", "version", "window", "P(any)", "clim", "expected", "80%", "95%", "observed", "Brier (clim)")]
     for e in record.entries:
-        rows.append((
-            e.election_id, e.version_id, f"{e.window_start}..{e.window_end}", f"{e.probability_any:.0%}",
-            f"{e.climatology_probability_any:.0%}", f"{e.expected_count:.1f}", f"{e.lower_80}-{e.upper_80}",
-            f"{e.lower_95}-{e.upper_95}",
-            "open" if e.observed_count is None else str(e.observed_count),
-            "-" if e.brier is None else f"{e.brier:.3f} ({e.climatology_brier:.3f})",
-        ))
+        rows.append(
+            (
+                e.election_id,
+                e.version_id,
+                f"{e.window_start}..{e.window_end}",
+                f"{e.probability_any:.0%}",
+                f"{e.climatology_probability_any:.0%}",
+                f"{e.expected_count:.1f}",
+                f"{e.lower_80}-{e.upper_80}",
+                f"{e.lower_95}-{e.upper_95}",
+                "open" if e.observed_count is None else str(e.observed_count),
+                "-" if e.brier is None else f"{e.brier:.3f} ({e.climatology_brier:.3f})",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines.append("")
     lines.extend("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

@@ -1,7 +1,7 @@
 """`provocast retrain`, `provocast schedule` and `provocast models ...`: the model registry from the shell.
 
-The logic lives in `forecasting.retraining`, `forecasting.schedule` and
-`forecasting.registry`; these commands parse options, call it and print.
+The logic lives in `forecasting.lifecycle.retraining`, `forecasting.lifecycle.schedule` and
+`forecasting.store.registry`; these commands parse options, call it and print.
 Exit codes: 0 done, 1 store or training trouble, 2 bad input, 3 another
 retrain holds the lock.
 """
@@ -13,20 +13,20 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, Optional, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting import registry
 from forecasting.cli.db_commands import STORE_TROUBLE, fail, reports_errors
-from forecasting.records import parse_date
-from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
-from forecasting.retraining import EXIT_LOCKED, RetrainFailed, retrain
-from forecasting.schedule import parse_cron, retrain_process, run_schedule
+from forecasting.domain.records import parse_date
+from forecasting.lifecycle.retraining import EXIT_LOCKED, RetrainFailed, retrain
+from forecasting.lifecycle.schedule import parse_cron, retrain_process, run_schedule
 from forecasting.settings import get_settings
+from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import require_current_schema
+from forecasting.store.migrations.runner import require_current_schema
+from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 
 models_app = typer.Typer(help="List, inspect and promote the stored model versions.", no_args_is_help=True)
 
@@ -71,25 +71,33 @@ def store_factory() -> Iterator[sessionmaker[Session]]:
 @reports_model_errors
 def retrain_command(
     cutoff: Annotated[
-        Optional[str], typer.Option(metavar="DATE", help="Train on the history up to this day (default: the last event).")
+        str | None, typer.Option(metavar="DATE", help="Train on the history up to this day (default: the last event).")
     ] = None,
     promote: Annotated[
         PromoteOption,
         typer.Option(help="auto: promote when no worse than the active version on election windows; always; never."),
     ] = PromoteOption.auto,
-    force: Annotated[bool, typer.Option(help="Train even when the active version saw the same data and settings.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Train even when the active version saw the same data and settings.")
+    ] = False,
     if_no_active: Annotated[
         bool, typer.Option("--if-no-active", help="Do nothing when a version is already active (first start).")
     ] = False,
-    job: Annotated[Optional[str], typer.Option(hidden=True, help="Job id to report to (set by the API).")] = None,
+    job: Annotated[str | None, typer.Option(hidden=True, help="Job id to report to (set by the API).")] = None,
 ) -> None:
     """Fit every model on the store's history, store the result as a candidate version, promote it by rule."""
     chosen = parse_date(cutoff, "cutoff") if cutoff else None
     settings = get_settings()
     with store_factory() as factory:
         outcome = retrain(
-            factory, settings=settings, cutoff=chosen, rule=promote.value, force=force,
-            only_if_no_active=if_no_active, job_id=job, say=typer.echo,
+            factory,
+            settings=settings,
+            cutoff=chosen,
+            rule=promote.value,
+            force=force,
+            only_if_no_active=if_no_active,
+            job_id=job,
+            say=typer.echo,
         )
     typer.echo(f"done in {outcome.seconds:.1f} s")
 
@@ -99,13 +107,15 @@ def schedule_command(
     cron: Annotated[str, typer.Option(help='Cron expression in UTC, e.g. "0 3 * * *" (03:00 every day).')],
     promote: Annotated[PromoteOption, typer.Option(help="Promotion rule for every run.")] = PromoteOption.auto,
     run_now: Annotated[bool, typer.Option("--run-now", help="Also retrain once at start-up.")] = False,
-    max_runs: Annotated[Optional[int], typer.Option(min=1, hidden=True, help="Stop after N runs (for tests).")] = None,
+    max_runs: Annotated[int | None, typer.Option(min=1, hidden=True, help="Stop after N runs (for tests).")] = None,
 ) -> None:
     """Retrain on a cron schedule in this one process (run exactly one scheduler, never one per web worker)."""
     parse_cron(cron)
     typer.echo(f"scheduling `provocast retrain --promote {promote.value}` at {cron!r} (UTC)")
     try:
-        run_schedule(cron, retrain_process(["--promote", promote.value]), say=typer.echo, max_runs=max_runs, run_now=run_now)
+        run_schedule(
+            cron, retrain_process(["--promote", promote.value]), say=typer.echo, max_runs=max_runs, run_now=run_now
+        )
     except KeyboardInterrupt:
         typer.echo("scheduler stopped")
 
@@ -122,13 +132,18 @@ def list_command() -> None:
     rows = [("version", "status", "cutoff", "default model", "BSS clim", "log loss (clim)", "windows", "created (UTC)")]
     for v in versions:
         skill = v.default_skill or {}
-        rows.append((
-            v.id, v.status, v.data_cutoff.isoformat(), v.default_model,
-            _signed(skill.get("brier_skill_vs_climatology")),
-            f"{skill['log_loss']:.3f} ({skill['climatology_log_loss']:.3f})" if skill else "-",
-            str(skill.get("election_windows", "-")),
-            f"{v.created_at:%Y-%m-%d %H:%M}",
-        ))
+        rows.append(
+            (
+                v.id,
+                v.status,
+                v.data_cutoff.isoformat(),
+                v.default_model,
+                _signed(skill.get("brier_skill_vs_climatology")),
+                f"{skill['log_loss']:.3f} ({skill['climatology_log_loss']:.3f})" if skill else "-",
+                str(skill.get("election_windows", "-")),
+                f"{v.created_at:%Y-%m-%d %H:%M}",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -151,7 +166,10 @@ def show_command(
         typer.echo(json.dumps({"id": v.id, "status": v.status, "metrics": v.metrics}, indent=2, default=str))
         return
     typer.echo(f"version        {v.id} ({v.status})")
-    typer.echo(f"created        {v.created_at:%Y-%m-%d %H:%M:%S} UTC" + (f", promoted {v.promoted_at:%Y-%m-%d %H:%M:%S}" if v.promoted_at else ""))
+    typer.echo(
+        f"created        {v.created_at:%Y-%m-%d %H:%M:%S} UTC"
+        + (f", promoted {v.promoted_at:%Y-%m-%d %H:%M:%S}" if v.promoted_at else "")
+    )
     typer.echo(f"data           cutoff {v.data_cutoff}, hash {v.data_hash[:16]}")
     typer.echo(f"models         default {v.default_model}, election effect from {v.effect_model}")
     typer.echo(f"artifact       {v.artifact_bytes / 1e6:.1f} MB, sha256 {v.artifact_sha256}")

@@ -17,10 +17,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar_features import Calendars, WindowSpec, day_index
-from forecasting.history import History
-from forecasting.series import daily_counts
-from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.history import History
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.window import WindowSpec
+from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW, Calendars, day_index
+from forecasting.features.series import daily_counts
 
 DEFAULT_SAMPLES = 4000
 
@@ -79,10 +80,16 @@ class SimulatedPaths:
     baseline_paths: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
-    def window(self, first: int) -> "SimulatedPaths":
+    def window(self, first: int) -> SimulatedPaths:
         """The same paths from day index `first` on."""
         cut = lambda a: None if a is None else a[:, first:]  # noqa: E731
-        return SimulatedPaths(self.paths[:, first:], self.intensity[:, first:], cut(self.baseline_intensity), cut(self.baseline_paths), self.notes)
+        return SimulatedPaths(
+            self.paths[:, first:],
+            self.intensity[:, first:],
+            cut(self.baseline_intensity),
+            cut(self.baseline_paths),
+            self.notes,
+        )
 
 
 @dataclass
@@ -106,7 +113,7 @@ class CountModel(ABC):
     def __init__(
         self,
         event_types: tuple[str, ...] = EVENT_GROUPS[WEAPONS_GROUP],
-        window: WindowSpec = WindowSpec(),
+        window: WindowSpec = ELECTION_COVARIATE_WINDOW,
         samples: int = DEFAULT_SAMPLES,
     ):
         self.event_types = tuple(sorted(event_types))
@@ -118,10 +125,12 @@ class CountModel(ABC):
     # --- interface ---------------------------------------------------------
 
     @abstractmethod
-    def fit(self, history: History, cutoff: date) -> "CountModel":
+    def fit(self, history: History, cutoff: date) -> CountModel:
         """Learn from the history as it stood on the cutoff day, and nothing later."""
 
-    def predict(self, start: date, end: date, event_types: tuple[str, ...] | None = None, seed: int = 0) -> CountForecast:
+    def predict(
+        self, start: date, end: date, event_types: tuple[str, ...] | None = None, seed: int = 0
+    ) -> CountForecast:
         """Simulate daily counts for start..end (inclusive), which must lie after the cutoff."""
         cutoff = self._require_fitted()
         if event_types is not None and tuple(sorted(event_types)) != self.event_types:
@@ -189,7 +198,7 @@ class CountModel(ABC):
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CountModel":
+    def from_dict(cls, data: dict[str, Any]) -> CountModel:
         model = cls(
             event_types=tuple(data["event_types"]),
             window=WindowSpec(**data["window"]),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecasting.calendar_features import WindowSpec
+from forecasting.domain.window import WindowSpec
+from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import DEFAULT_SAMPLES, CountModel
 from forecasting.models.ensemble import EnsembleModel
 from forecasting.models.glm import NegativeBinomialGlmModel, NegativeBinomialGlmNoElectionModel, PoissonGlmModel
@@ -43,7 +44,7 @@ def model_class(name: str) -> type[CountModel]:
 def build_model(
     name: str,
     event_types: tuple[str, ...],
-    window: WindowSpec = WindowSpec(),
+    window: WindowSpec = ELECTION_COVARIATE_WINDOW,
     samples: int = DEFAULT_SAMPLES,
 ) -> CountModel:
     return model_class(name)(event_types=event_types, window=window, samples=samples)

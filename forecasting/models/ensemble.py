@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar_features import WindowSpec
-from forecasting.history import History
+from forecasting.domain.history import History
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.window import WindowSpec
+from forecasting.evaluation.scoring import PROBABILITY_CLIP
+from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import (
     DEFAULT_SAMPLES,
     CountForecast,
@@ -24,9 +27,7 @@ from forecasting.models.base import (
     ModelFitError,
     SimulatedPaths,
 )
-from forecasting.scoring import PROBABILITY_CLIP
-from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
-from forecasting.window_forecast import WindowSamples
+from forecasting.models.window_summary import WindowSamples
 
 # Pseudo-windows of equal weighting added to the stacking objective.
 STACKING_PRIOR_WINDOWS = 1.0
@@ -47,11 +48,15 @@ def stacking_weights(probabilities: np.ndarray, outcomes: np.ndarray, iterations
     for _ in range(iterations):  # EM for mixture weights
         responsibility = likelihood * weights[None, :]
         responsibility /= responsibility.sum(axis=1, keepdims=True)
-        weights = (responsibility.sum(axis=0) + STACKING_PRIOR_WINDOWS / n_models) / (n_windows + STACKING_PRIOR_WINDOWS)
+        weights = (responsibility.sum(axis=0) + STACKING_PRIOR_WINDOWS / n_models) / (
+            n_windows + STACKING_PRIOR_WINDOWS
+        )
     return weights / weights.sum()
 
 
-def concatenate_forecasts(forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble") -> CountForecast:
+def concatenate_forecasts(
+    forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble"
+) -> CountForecast:
     """Pool component forecasts whose path counts were already allocated by weight."""
     names = list(forecasts)
     if not names:
@@ -66,8 +71,12 @@ def concatenate_forecasts(forecasts: dict[str, CountForecast], weights: dict[str
         days=first.days,
         paths=_stack_rows([forecasts[n].paths for n in names], takes),
         intensity=_stack_rows([forecasts[n].intensity for n in names], takes),
-        baseline_intensity=_stack_rows([_baseline_or_own(forecasts[n]) for n in names], takes) if any_election else None,
-        baseline_paths=_stack_rows([_baseline_paths_or_own(forecasts[n]) for n in names], takes) if any_election else None,
+        baseline_intensity=_stack_rows([_baseline_or_own(forecasts[n]) for n in names], takes)
+        if any_election
+        else None,
+        baseline_paths=_stack_rows([_baseline_paths_or_own(forecasts[n]) for n in names], takes)
+        if any_election
+        else None,
         notes=["weights: " + ", ".join(f"{n} {weights[n]:.2f}" for n in names)],
         election_effect_interval=_mixture_has_interval([forecasts[n] for n in names]),
     )
@@ -82,11 +91,17 @@ def mix_window_samples(samples: dict[str, WindowSamples], weights: dict[str, flo
         totals=_stack_rows([samples[n].totals for n in names], takes),
         intensity_sums=_stack_rows([samples[n].intensity_sums for n in names], takes),
         baseline_sums=_stack_rows(
-            [s.baseline_sums if s.baseline_sums is not None else s.intensity_sums for s in (samples[n] for n in names)], takes
-        ) if any_election else None,
+            [s.baseline_sums if s.baseline_sums is not None else s.intensity_sums for s in (samples[n] for n in names)],
+            takes,
+        )
+        if any_election
+        else None,
         baseline_totals=_stack_rows(
-            [s.baseline_totals if s.baseline_totals is not None else s.totals for s in (samples[n] for n in names)], takes
-        ) if any_election else None,
+            [s.baseline_totals if s.baseline_totals is not None else s.totals for s in (samples[n] for n in names)],
+            takes,
+        )
+        if any_election
+        else None,
         effect_interval=any(samples[n].effect_interval for n in names if samples[n].baseline_sums is not None),
     )
 
@@ -137,7 +152,7 @@ class EnsembleModel(CountModel):
     def __init__(
         self,
         event_types: tuple[str, ...] = EVENT_GROUPS[WEAPONS_GROUP],
-        window: WindowSpec = WindowSpec(),
+        window: WindowSpec = ELECTION_COVARIATE_WINDOW,
         samples: int = DEFAULT_SAMPLES,
         weights: dict[str, float] | None = None,
     ):
@@ -146,7 +161,7 @@ class EnsembleModel(CountModel):
         self.components: dict[str, CountModel] = {}
         self.failures: dict[str, str] = {}
 
-    def fit(self, history: History, cutoff: date) -> "EnsembleModel":
+    def fit(self, history: History, cutoff: date) -> EnsembleModel:
         from forecasting.models.catalogue import build_model
 
         fitted = {}
@@ -157,14 +172,16 @@ class EnsembleModel(CountModel):
                 self.failures[name] = error.reason
         return self.use_components(fitted, cutoff)
 
-    def use_components(self, fitted: dict[str, CountModel], cutoff: date) -> "EnsembleModel":
+    def use_components(self, fitted: dict[str, CountModel], cutoff: date) -> EnsembleModel:
         """Adopt already fitted components (retraining fits each model once and reuses it here)."""
         for name in self.weights:
             if name not in fitted and name not in self.failures:
                 self.failures[name] = "not fitted"
         self.components = {n: m for n, m in fitted.items() if self.weights.get(n, 0.0) > 0}
         if not self.components:
-            raise ModelFitError(self.name, "every component failed: " + "; ".join(f"{n}: {r}" for n, r in self.failures.items()))
+            raise ModelFitError(
+                self.name, "every component failed: " + "; ".join(f"{n}: {r}" for n, r in self.failures.items())
+            )
         total = sum(self.weights[n] for n in self.components)
         self.weights = {n: self.weights[n] / total for n in self.components}
         self.cutoff = cutoff

@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar_features import Calendars, calendar_design, election_columns
-from forecasting.excitation import (
+from forecasting.domain.history import History
+from forecasting.features.calendar import Calendars, calendar_design, election_columns
+from forecasting.features.excitation import (
     decay_factors,
     decayed_sums,
     excitation_names,
     excitation_transform,
     state_after,
 )
-from forecasting.history import History
 from forecasting.models.base import CountModel, ModelFitError, SimulatedPaths
 from forecasting.models.sampling import MAX_DAILY_RATE, negative_binomial_from_uniform
 
@@ -44,7 +44,7 @@ class GlmCountModel(CountModel):
     has_election_term = True
     negative_binomial: bool = False
 
-    def fit(self, history: History, cutoff: date) -> "GlmCountModel":
+    def fit(self, history: History, cutoff: date) -> GlmCountModel:
         data = self._training_data(history, cutoff)
         y = data.counts.to_numpy()
         if y.sum() < MIN_EVENTS_TO_FIT:
@@ -180,7 +180,12 @@ def _drop_inestimable_indicators(design: pd.DataFrame, y: np.ndarray) -> tuple[p
         if column == "const" or not np.isin(values, (0.0, 1.0)).all():
             continue
         active = values == 1.0
-        if active.all() or not active.any() or y[active].sum() < MIN_EVENTS_FOR_INDICATOR or y[~active].sum() < MIN_EVENTS_FOR_INDICATOR:
+        if (
+            active.all()
+            or not active.any()
+            or y[active].sum() < MIN_EVENTS_FOR_INDICATOR
+            or y[~active].sum() < MIN_EVENTS_FOR_INDICATOR
+        ):
             dropped.append(column)
     return design.drop(columns=dropped), dropped
 

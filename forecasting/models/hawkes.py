@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar_features import calendar_design, election_columns
-from forecasting.excitation import decay_factors, decayed_sums, state_after
-from forecasting.history import History
+from forecasting.domain.history import History
+from forecasting.features.calendar import calendar_design, election_columns
+from forecasting.features.excitation import decay_factors, decayed_sums, state_after
 from forecasting.models.base import CountModel, ModelFitError, SimulatedPaths
 from forecasting.models.glm import MIN_EVENTS_TO_FIT, SEASON_ORDER, _drop_inestimable_indicators
 from forecasting.models.sampling import MAX_DAILY_RATE, poisson_from_uniform
@@ -48,7 +48,7 @@ class HawkesModel(CountModel):
     name = "hawkes"
     has_election_term = True
 
-    def fit(self, history: History, cutoff: date) -> "HawkesModel":
+    def fit(self, history: History, cutoff: date) -> HawkesModel:
         data = self._training_data(history, cutoff)
         y = data.counts.to_numpy().astype(float)
         if y.sum() < MIN_EVENTS_TO_FIT:
@@ -66,13 +66,18 @@ class HawkesModel(CountModel):
         from scipy.optimize import minimize  # fitting only: a serving process never loads the optimiser
 
         result = minimize(
-            _negative_log_posterior, start, args=(X, kernels, y, precision), jac=True, method="L-BFGS-B",
-            bounds=bounds, options={"maxiter": 500},
+            _negative_log_posterior,
+            start,
+            args=(X, kernels, y, precision),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 500},
         )
         if not result.success or not np.all(np.isfinite(result.x)):
             raise ModelFitError(self.name, f"maximum likelihood did not converge: {result.message}")
         estimate = result.x
-        amplitudes = estimate[X.shape[1]:]
+        amplitudes = estimate[X.shape[1] :]
         if amplitudes.sum() >= MAX_BRANCHING_RATIO:
             raise ModelFitError(self.name, f"branching ratio {amplitudes.sum():.2f} is at the explosive limit")
         covariance = _posterior_covariance(estimate, X, kernels, precision)
@@ -131,7 +136,7 @@ class HawkesModel(CountModel):
         }
 
     def load_parameters(self, data: dict[str, Any]) -> None:
-        from forecasting.calendar_features import Calendars
+        from forecasting.features.calendar import Calendars
 
         self.columns = list(data["columns"])
         self.estimate = np.asarray(data["estimate"], dtype=float)
@@ -141,7 +146,7 @@ class HawkesModel(CountModel):
 
     @property
     def branching_ratio(self) -> float:
-        return float(self.estimate[len(self.columns):].sum())
+        return float(self.estimate[len(self.columns) :].sum())
 
 
 def _kernel_normaliser() -> np.ndarray:
@@ -168,7 +173,9 @@ def _prior_precision(columns: list[str], n_kernels: int) -> np.ndarray:
     return np.where(penalised, 1.0 / PRIOR_SD**2, 0.0)
 
 
-def _negative_log_posterior(params: np.ndarray, X: np.ndarray, kernels: np.ndarray, y: np.ndarray, precision: np.ndarray):
+def _negative_log_posterior(
+    params: np.ndarray, X: np.ndarray, kernels: np.ndarray, y: np.ndarray, precision: np.ndarray
+):
     rate, background = _rates(params, X, kernels)
     log_posterior = np.sum(y * np.log(rate) - rate) - 0.5 * np.sum(precision * params**2)
     residual = y / rate - 1.0

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar_features import Calendars, exercise_feature
-from forecasting.history import History
+from forecasting.domain.history import History
+from forecasting.features.calendar import Calendars, exercise_feature
 from forecasting.models.base import CountModel, ModelFitError, SimulatedPaths
 from forecasting.models.sampling import gamma_multipliers, poisson_from_uniform
 
@@ -47,6 +47,7 @@ MIN_EVENTS_TO_FIT = 10
 
 # Prophet logs an error on import when plotly is absent; plots are not used here.
 logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+
 
 def _quiet_stan_logs() -> None:
     # cmdstanpy installs its own INFO handler on first use; two lines per fit is noise.
@@ -77,7 +78,7 @@ class ProphetModel(CountModel):
     def prophet(self, model: Any) -> None:
         self._prophet, self._prophet_json = model, None
 
-    def fit(self, history: History, cutoff: date) -> "ProphetModel":
+    def fit(self, history: History, cutoff: date) -> ProphetModel:
         from prophet import Prophet
 
         _quiet_stan_logs()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.history import History
+from forecasting.domain.history import History
 from forecasting.models.base import CountModel, SimulatedPaths
 from forecasting.models.sampling import gamma_multipliers, poisson_from_uniform
 
@@ -30,7 +30,7 @@ class TrailingRateModel(CountModel):
     seasonal: bool = True
     dispersion_years: float = 10.0
 
-    def fit(self, history: History, cutoff: date) -> "TrailingRateModel":
+    def fit(self, history: History, cutoff: date) -> TrailingRateModel:
         data = self._training_data(history, cutoff)
         span_start = pd.Timestamp(cutoff - timedelta(days=int(round(365.25 * self.years))) + timedelta(days=1))
         recent = data.counts[data.counts.index >= span_start]
@@ -50,7 +50,7 @@ class TrailingRateModel(CountModel):
         """Extra-Poisson variance of 30-day counts: alpha in var = mean + alpha * mean^2."""
         span_start = pd.Timestamp(cutoff - timedelta(days=int(round(365.25 * self.dispersion_years))))
         values = counts[counts.index > span_start].to_numpy()
-        blocks = values[len(values) % BLOCK_DAYS:].reshape(-1, BLOCK_DAYS).sum(axis=1)
+        blocks = values[len(values) % BLOCK_DAYS :].reshape(-1, BLOCK_DAYS).sum(axis=1)
         if len(blocks) < 3 or blocks.mean() == 0:
             return 0.0
         mean, var = blocks.mean(), blocks.var(ddof=1)

@@ -15,7 +15,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-
 # Execution option: take SQLite's write lock when the transaction begins (see write_transaction).
 TAKE_WRITE_LOCK = "provocast_take_write_lock"
 # Pool record key: the identity of the SQLite file a connection opened.
@@ -127,7 +126,7 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-_writer_locks: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _writer_locks_guard = threading.Lock()
 
 

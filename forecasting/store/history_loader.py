@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forecasting.history import History
+from forecasting.domain.history import History
 from forecasting.store.repository import event_records, list_elections, list_exercises
 
 

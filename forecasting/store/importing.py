@@ -1,6 +1,6 @@
 """CSV import and export of events.
 
-An import is all-or-nothing: the file is validated with the `forecasting.records`
+An import is all-or-nothing: the file is validated with the `forecasting.domain.records`
 parsers first, then merged by id in one transaction. An id that is not stored
 yet is inserted; a stored id with identical content is left unchanged; a
 stored id with different content is refused (every such row named by file,
@@ -9,7 +9,7 @@ replaced and becomes a user row (origin `import`) that seeding leaves alone.
 
 Formats: `seed` is the schema of `seeds/events.csv`; `csis` is a copy of the
 CSIS Beyond Parallel "Database of North Korean Provocations" (newer than the
-snapshot the seeds were curated from), mapped by `forecasting.csis` with the
+snapshot the seeds were curated from), mapped by `forecasting.ingest.csis` with the
 same sourced corrections as the seeds (`seeds/curation/corrections.csv`). Its
 ids are deterministic (`YYYY-MM-DD-<event_type>`), so the events the store
 already holds are recognised rather than duplicated.
@@ -26,8 +26,7 @@ from typing import Literal, TextIO, get_args
 
 from sqlalchemy.orm import Session
 
-from forecasting.csis import LEFT_OUT, MAPPED, MERGED, map_csis_rows, read_corrections_csv, read_csis_csv
-from forecasting.records import (
+from forecasting.domain.records import (
     EVENT_COLUMNS,
     EventRecord,
     FieldProblem,
@@ -37,6 +36,7 @@ from forecasting.records import (
     parse_rows,
     read_csv_rows,
 )
+from forecasting.ingest.csis import LEFT_OUT, MAPPED, MERGED, map_csis_rows, read_corrections_csv, read_csis_csv
 from forecasting.store.repository import ChangedEvents, WriteReport, upsert_events
 
 ImportFormat = Literal["seed", "csis"]

@@ -2,7 +2,7 @@
 
 Callers own the transaction (see `forecasting.store.db.transaction`); these
 functions only flush. Every record written here has already been through a
-`forecasting.records` parser.
+`forecasting.domain.records` parser.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from forecasting.records import ElectionRecord, EventRecord, ExerciseRecord, RecordError
-from forecasting.store.models import Base, ElectionRow, EventRow, ExerciseRow, Origin
+from forecasting.domain.records import ElectionRecord, EventRecord, ExerciseRecord, RecordError
+from forecasting.store.tables import Base, ElectionRow, EventRow, ExerciseRow, Origin
 
 # Stay well under the bound-parameter limits of SQLite and PostgreSQL.
 ID_CHUNK = 500
@@ -116,7 +116,7 @@ def _stored(row: EventRow) -> StoredEvent:
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes; the store writes them in UTC.
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _filtered(query: Select, where: EventFilter) -> Select:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forecasting.records import (
+from forecasting.domain.records import (
     ElectionRecord,
     EventRecord,
     ExerciseRecord,
@@ -33,8 +33,8 @@ from forecasting.records import (
     read_events_csv,
     read_exercises_csv,
 )
-from forecasting.store.models import ElectionRow, EventRow, ExerciseRow
 from forecasting.store.repository import WriteReport
+from forecasting.store.tables import ElectionRow, EventRow, ExerciseRow
 
 EVENTS_FILE = "events.csv"
 ELECTIONS_FILE = "elections.csv"
@@ -87,7 +87,9 @@ def seed_store(session: Session, seeds_dir: Path) -> SeedReport:
     data = read_seed_files(seeds_dir)
     report = SeedReport(
         events=_mirror(
-            session, EventRow, data.events,
+            session,
+            EventRow,
+            data.events,
             new_row=lambda record: EventRow.from_record(record, "seed"),
             owned=lambda row: row.origin == "seed",
         ),

@@ -3,6 +3,14 @@
 from service.routes import backtests, charts, dashboard, elections, events, forecasts, health, jobs, ledger, models
 
 ROUTERS = [
-    health.router, charts.router, elections.router, forecasts.router, events.router, models.router, jobs.router,
-    backtests.router, ledger.router, dashboard.router,
+    health.router,
+    charts.router,
+    elections.router,
+    forecasts.router,
+    events.router,
+    models.router,
+    jobs.router,
+    backtests.router,
+    ledger.router,
+    dashboard.router,
 ]

@@ -26,7 +26,8 @@ def backtests(
     election_id: Annotated[str | None, Query(max_length=100, description="Only this election.")] = None,
     model: Annotated[str | None, Query(max_length=40, description="Only this model.")] = None,
     group: Annotated[
-        str | None, Query(max_length=40, description="kr_legislative, kr_presidential, us_presidential, us_midterm or control.")
+        str | None,
+        Query(max_length=40, description="kr_legislative, kr_presidential, us_presidential, us_midterm or control."),
     ] = None,
     include_control: Annotated[bool, Query(description="Also the ordinary (control) windows.")] = False,
 ) -> Backtests:

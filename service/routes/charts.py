@@ -1,6 +1,6 @@
 """PNG charts: the forecast around an election, and the reliability diagram of the serving version's backtest.
 
-Drawn by `forecasting.charts` (the same function `provocast forecast --plot`
+Drawn by `forecasting.serving.charts` (the same function `provocast forecast --plot`
 uses) in a worker thread, never on the event loop, and kept in memory per
 loaded version: the cache lives in the version's `extras`, so it is dropped
 with the version when a new one is swapped in. Concurrent requests for a
@@ -21,10 +21,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.concurrency import run_in_threadpool
 
-from forecasting.records import ElectionRecord
+from forecasting.domain.history import History
+from forecasting.domain.records import ElectionRecord
+from forecasting.domain.vocabulary import WEAPONS_GROUP
 from forecasting.store.repository import event_records, get_election
-from forecasting.history import History
-from forecasting.vocabulary import WEAPONS_GROUP
 from service.answers import election_body
 from service.deps import app_state, serving_model
 from service.errors import ApiError
@@ -38,16 +38,16 @@ PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image"}}
 
 
 def window_chart_png(*args: Any, **kwargs: Any) -> bytes:
-    """`forecasting.charts.window_chart_png`, imported when a chart is first drawn: matplotlib would cost every
+    """`forecasting.serving.charts.window_chart_png`, imported when a chart is first drawn: matplotlib would cost every
     worker start-up time and memory for charts that may never be asked for."""
-    from forecasting.charts import window_chart_png as draw
+    from forecasting.serving.charts import window_chart_png as draw
 
     return draw(*args, **kwargs)
 
 
 def reliability_png(*args: Any, **kwargs: Any) -> bytes:
-    """`forecasting.charts.reliability_png`, imported on first use (see window_chart_png)."""
-    from forecasting.charts import reliability_png as draw
+    """`forecasting.serving.charts.reliability_png`, imported on first use (see window_chart_png)."""
+    from forecasting.serving.charts import reliability_png as draw
 
     return draw(*args, **kwargs)
 
@@ -56,10 +56,14 @@ router = APIRouter(tags=["charts"])
 log = logging.getLogger("provocast.charts")
 
 RENDER_SECONDS = Histogram(
-    "provocast_chart_render_seconds", "Time to draw a chart (cache misses only), by chart", ["chart"],
+    "provocast_chart_render_seconds",
+    "Time to draw a chart (cache misses only), by chart",
+    ["chart"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
 )
-CACHE_LOOKUPS = Counter("provocast_chart_cache_total", "Chart requests by chart and cache result (hit, miss)", ["chart", "result"])
+CACHE_LOOKUPS = Counter(
+    "provocast_chart_cache_total", "Chart requests by chart and cache result (hit, miss)", ["chart", "result"]
+)
 
 
 class ChartCache:
@@ -100,7 +104,9 @@ def chart_cache(loaded: LoadedModel) -> ChartCache:
 
 
 def _png(data: bytes, loaded: LoadedModel) -> Response:
-    return Response(data, media_type="image/png", headers={"Cache-Control": "public, max-age=300", "X-Model-Version": loaded.id})
+    return Response(
+        data, media_type="image/png", headers={"Cache-Control": "public, max-age=300", "X-Model-Version": loaded.id}
+    )
 
 
 @router.get(

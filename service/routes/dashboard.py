@@ -4,7 +4,7 @@ Every number on it comes from the same objects the API serves: the upcoming
 forecasts are the `/v1/forecasts/upcoming` body (parsed back from the same
 memoised JSON), the model is the `/v1/models` view of the serving version,
 and the ledger is the `/v1/ledger` answer. Plain words stand beside each
-number (`forecasting.plain_words`). With the store down, the page still shows
+number (`forecasting.serving.plain_words`). With the store down, the page still shows
 the forecasts and says which parts it could not read.
 """
 
@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
-from forecasting import ledger, plain_words
+from forecasting.lifecycle import ledger
+from forecasting.serving import plain_words
 from forecasting.store.db import StoreUnavailable, describe_error
 from forecasting.store.repository import EventFilter, list_events
 from service.answers import upcoming_body
@@ -40,7 +41,12 @@ TEMPLATES.env.filters.update(
 TEMPLATES.env.globals.update(compared_with_usual=plain_words.compared_with_usual)
 RECENT_EVENTS = 12
 COUNTRY_NAMES = {"KR": "South Korea", "US": "United States"}
-KIND_NAMES = {"legislative": "legislative (National Assembly)", "presidential": "presidential", "local": "local", "midterm": "midterm (Congress)"}
+KIND_NAMES = {
+    "legislative": "legislative (National Assembly)",
+    "presidential": "presidential",
+    "local": "local",
+    "midterm": "midterm (Congress)",
+}
 
 log = logging.getLogger("provocast.service")
 router = APIRouter(include_in_schema=False)
@@ -53,15 +59,27 @@ def dashboard(request: Request) -> HTMLResponse:
     if loaded is None:
         reason = state.holder.not_ready_reason() or "no model is loaded"
         return TEMPLATES.TemplateResponse(
-            request, "not_ready.html", {"reason": reason}, status_code=503, headers={"Retry-After": "10", "Refresh": "10"}
+            request,
+            "not_ready.html",
+            {"reason": reason},
+            status_code=503,
+            headers={"Retry-After": "10", "Refresh": "10"},
         )
     request.state.model_version = loaded.id
     settings = state.settings
     today = date.today()
-    upcoming = UpcomingForecasts.model_validate_json(upcoming_body(
-        loaded, list(state.holder.elections.values()), today, settings.upcoming_days,
-        settings.default_days_before, settings.default_days_after, None, None,
-    ))
+    upcoming = UpcomingForecasts.model_validate_json(
+        upcoming_body(
+            loaded,
+            list(state.holder.elections.values()),
+            today,
+            settings.upcoming_days,
+            settings.default_days_before,
+            settings.default_days_after,
+            None,
+            None,
+        )
+    )
     context: dict[str, Any] = {
         "today": today,
         "upcoming": upcoming,
@@ -80,7 +98,9 @@ def dashboard(request: Request) -> HTMLResponse:
         detail = describe_error(error) if isinstance(error, SQLAlchemyError) else str(error)
         log.warning("dashboard: the store could not be read: %s", detail)
         context.update(events=None, ledger=None)
-        context["store_problems"].append(f"the store could not be read ({detail}), so recent events and the track record are missing")
+        context["store_problems"].append(
+            f"the store could not be read ({detail}), so recent events and the track record are missing"
+        )
     return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
 
 

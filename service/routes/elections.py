@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from forecasting.records import ELECTION_KINDS, ElectionRecord
+from forecasting.domain.records import ELECTION_KINDS, ElectionRecord
 from forecasting.store.repository import get_election, list_elections
 from service.answers import election_body, split_event_types
 from service.deps import app_state, read_session, serving_model
@@ -64,10 +64,14 @@ async def election_forecast(
     request: Request,
     election_id: ElectionId,
     loaded: Annotated[LoadedModel, Depends(serving_model)],
-    days_before: Annotated[int, Query(ge=0, le=366, description="Window opens this many days before election day.")] = 30,
+    days_before: Annotated[
+        int, Query(ge=0, le=366, description="Window opens this many days before election day.")
+    ] = 30,
     days_after: Annotated[int, Query(ge=0, le=366, description="Window closes this many days after.")] = 30,
     event_types: Annotated[list[str] | None, Query(description="Event types or groups; default weapons.")] = None,
-    model: Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")] = None,
+    model: Annotated[
+        str | None, Query(max_length=40, description="Model name; default: the version's default.")
+    ] = None,
 ) -> Response:
     record = await _election(request, election_id)
     body = election_body(loaded, record, days_before, days_after, split_event_types(event_types), model)

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from forecasting.records import event_from_row, parse_event_type
+from forecasting.domain.records import event_from_row, parse_event_type
+from forecasting.domain.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
 from forecasting.store.repository import EventFilter, add_event, count_events, list_events
-from forecasting.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
 from service.answers import split_event_types
 from service.deps import app_state, read_session, require_token, write_session
 from service.errors import ApiError
@@ -25,8 +25,12 @@ MAX_OFFSET = 1_000_000
 def events(
     request: Request,
     session: Annotated[Session, Depends(read_session)],
-    event_types: Annotated[list[str] | None, Query(description="Event types or groups (weapons, missiles, ...).")] = None,
-    weapons_test: Annotated[bool | None, Query(description="Only weapons tests (true) or only other events (false).")] = None,
+    event_types: Annotated[
+        list[str] | None, Query(description="Event types or groups (weapons, missiles, ...).")
+    ] = None,
+    weapons_test: Annotated[
+        bool | None, Query(description="Only weapons tests (true) or only other events (false).")
+    ] = None,
     date_from: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD).")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD).")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most PROVOCAST_MAX_PAGE_SIZE, 500 by default).")] = 50,
@@ -47,7 +51,10 @@ def events(
     total = count_events(session, where)
     following = offset + len(items)
     return EventPage(
-        total=total, limit=limit, offset=offset, next_offset=following if following < total else None,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=following if following < total else None,
         items=[Event.from_stored(e) for e in items],
     )
 
@@ -61,7 +68,9 @@ def events(
     dependencies=[Depends(require_token)],
     responses=error_responses(401, 403, 409, 413, 422, 503),
 )
-def add(body: EventIn, response: Response, session: Annotated[Session, Depends(write_session, scope="function")]) -> Event:
+def add(
+    body: EventIn, response: Response, session: Annotated[Session, Depends(write_session, scope="function")]
+) -> Event:
     kind = parse_event_type(body.event_type)
     record = event_from_row(body.as_row(EVENT_TYPES[kind].weapons_test_default))
     stored = add_event(session, record, "manual")

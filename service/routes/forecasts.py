@@ -33,8 +33,14 @@ async def upcoming(
     state = app_state(request)
     elections = list(state.holder.elections.values())
     body = upcoming_body(
-        loaded, elections, date.today(), state.settings.upcoming_days, days_before, days_after,
-        split_event_types(event_types), model,
+        loaded,
+        elections,
+        date.today(),
+        state.settings.upcoming_days,
+        days_before,
+        days_after,
+        split_event_types(event_types),
+        model,
     )
     return Response(body, media_type="application/json")
 

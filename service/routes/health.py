@@ -34,14 +34,18 @@ async def readyz(request: Request) -> JSONResponse:
         reasons.append(holder.not_ready_reason() or "no model is loaded")
     if not reachable:
         reasons.append(f"the store is unreachable: {store_detail}")
-    model = None if loaded is None else {
-        "version": loaded.id,
-        "data_cutoff": loaded.forecaster.cutoff.isoformat(),
-        "loaded_at": loaded.loaded_at.isoformat(),
-        "load_seconds": round(loaded.load_seconds, 2),
-        "registry_active": holder.active_id,
-        "load_error": holder.load_error,
-    }
+    model = (
+        None
+        if loaded is None
+        else {
+            "version": loaded.id,
+            "data_cutoff": loaded.forecaster.cutoff.isoformat(),
+            "loaded_at": loaded.loaded_at.isoformat(),
+            "load_seconds": round(loaded.load_seconds, 2),
+            "registry_active": holder.active_id,
+            "load_error": holder.load_error,
+        }
+    )
     store = {"reachable": reachable, "detail": store_detail}
     checks = Readiness(status="not_ready" if reasons else "ready", model=model, store=store, reasons=reasons)
     if reasons:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.exc import OperationalError
 
-from forecasting import jobs
+from forecasting.store import jobs
 from service.deps import app_state
 from service.errors import ApiError
 from service.schemas import JobOut, error_responses
@@ -15,7 +15,9 @@ from service.schemas import JobOut, error_responses
 router = APIRouter(prefix="/v1/jobs", tags=["models"])
 
 
-@router.get("/{job_id}", response_model=JobOut, summary="A retrain job's status and output", responses=error_responses(404, 503))
+@router.get(
+    "/{job_id}", response_model=JobOut, summary="A retrain job's status and output", responses=error_responses(404, 503)
+)
 def job(request: Request, job_id: Annotated[str, Path(max_length=100)]) -> JobOut:
     factory = app_state(request).factory
     with factory() as session:

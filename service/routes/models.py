@@ -8,28 +8,34 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
-from forecasting import jobs, registry
-from forecasting.records import RecordError
+from forecasting.domain.records import RecordError
+from forecasting.store import jobs, registry
 from service.deps import app_state, child_environment, read_session, require_token
 from service.schemas import JobOut, ModelList, ModelVersionDetail, ModelVersionOut, RetrainRequest, error_responses
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
-@router.get("", response_model=ModelList, summary="Every stored model version, newest first", responses=error_responses(503))
+@router.get(
+    "", response_model=ModelList, summary="Every stored model version, newest first", responses=error_responses(503)
+)
 def versions(request: Request, session: Annotated[Session, Depends(read_session)]) -> ModelList:
     holder = app_state(request).holder
     serving = holder.current.id if holder.current else None
     items = registry.list_versions(session)
     active = next((v.id for v in items if v.status == registry.ACTIVE), None)
     return ModelList(
-        active=active, serving=serving, load_error=holder.load_error,
+        active=active,
+        serving=serving,
+        load_error=holder.load_error,
         items=[ModelVersionOut.from_version(v, serving) for v in items],
     )
 
 
 @router.get(
-    "/{version}", response_model=ModelVersionDetail, summary="One version with its backtest metrics",
+    "/{version}",
+    response_model=ModelVersionDetail,
+    summary="One version with its backtest metrics",
     responses=error_responses(404, 503),
 )
 def version(
@@ -60,7 +66,11 @@ def retrain(request: Request, response: Response, body: Annotated[RetrainRequest
     if body.cutoff is not None and body.cutoff > date.today():
         raise RecordError("cutoff", f"{body.cutoff} is in the future")
     job = jobs.start_retrain_job(
-        state.factory, promote=body.promote, cutoff=body.cutoff, env=child_environment(state.settings), requested_by="api"
+        state.factory,
+        promote=body.promote,
+        cutoff=body.cutoff,
+        env=child_environment(state.settings),
+        requested_by="api",
     )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobOut.from_job(job)

@@ -146,8 +146,13 @@ def run_entrypoint(
 def start_entrypoint(arguments: list[str], env: dict[str, str], cwd: Path, **output: object) -> subprocess.Popen:
     """The entrypoint in a process group of its own, as the first process of a container would be."""
     return subprocess.Popen(
-        [str(ENTRYPOINT), *arguments], env=env, cwd=cwd, stdin=subprocess.DEVNULL, text=True,
-        start_new_session=True, **output,
+        [str(ENTRYPOINT), *arguments],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        **output,
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from forecasting.schedule import parse_cron
+from forecasting.lifecycle.schedule import parse_cron
 from tests.deploy import compose_rules
 from tests.deploy.compose_rules import (
     MissingVariable,
@@ -91,7 +91,10 @@ def test_compose_file_is_valid_by_the_specification(raw: dict, resolved: dict) -
 @pytest.mark.parametrize(
     ("mutate", "problem"),
     [
-        (lambda c: c["services"]["api"].update(depend_on={"db": {"condition": "service_healthy"}}), "unknown key 'depend_on'"),
+        (
+            lambda c: c["services"]["api"].update(depend_on={"db": {"condition": "service_healthy"}}),
+            "unknown key 'depend_on'",
+        ),
         (lambda c: c["services"]["api"]["depends_on"]["db"].update(condition="healthy"), "unknown condition 'healthy'"),
         (lambda c: c["services"]["db"]["healthcheck"].update(interval="5 seconds"), "is not a duration"),
         (lambda c: c["services"]["db"].update(volumes=["dbdata:/var/lib/postgresql/data"]), "'dbdata' is not declared"),
@@ -165,7 +168,9 @@ def test_secrets_come_from_the_env_file_or_environment_never_the_compose_file(ra
         with pytest.raises(MissingVariable, match=variable):
             interpolate_all(raw, without)
     used = compose_rules.variables_used(COMPOSE_FILE.read_text(encoding="utf-8"))
-    assert used <= documented_settings(), f"not documented in deploy/env.example: {sorted(used - documented_settings())}"
+    assert used <= documented_settings(), (
+        f"not documented in deploy/env.example: {sorted(used - documented_settings())}"
+    )
     assert (PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").count("/.env") == 1
 
 
@@ -209,6 +214,9 @@ def test_docker_compose_v1_validates_the_file(raw: dict, tmp_path: Path) -> None
     path.write_text(yaml.safe_dump(copy, sort_keys=False), encoding="utf-8")
     result = subprocess.run(
         ["docker-compose", "--project-directory", str(PROJECT_ROOT), "-f", str(path), "config", "--quiet"],
-        env={"PATH": "/usr/bin:/bin", **env_example()}, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", **env_example()},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr

@@ -8,9 +8,8 @@ import shlex
 
 import pytest
 
-from forecasting.schedule import parse_cron
+from forecasting.lifecycle.schedule import parse_cron
 from tests.deploy.conftest import (
-    DOCKERFILE,
     DOCKERIGNORE,
     ENTRYPOINT,
     Instruction,
@@ -151,15 +150,18 @@ def test_workers_port_and_schedule_are_settings(final_stage: list[Instruction]) 
 
 def test_dockerignore_admits_what_the_dockerfile_copies_and_keeps_secrets_out(instructions: list[Instruction]) -> None:
     patterns = [
-        line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        line.strip()
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
     assert patterns[0] == "*", ".dockerignore starts by excluding everything (.venv, .git, .env, databases)"
     admitted = {pattern[1:].rstrip("/") for pattern in patterns if pattern.startswith("!")}
     sources = {
         word.rstrip("/")
-        for i in instructions if i.keyword == "COPY" and "--from=" not in i.arguments
-        for word in shlex.split(i.arguments)[:-1] if not word.startswith("--")
+        for i in instructions
+        if i.keyword == "COPY" and "--from=" not in i.arguments
+        for word in shlex.split(i.arguments)[:-1]
+        if not word.startswith("--")
     }
     assert sources <= admitted, f"copied but excluded from the build context: {sorted(sources - admitted)}"
     assert not any(".env" in name or "venv" in name for name in admitted)
@@ -170,6 +172,7 @@ def test_dockerfile_parser_joins_continued_lines(tmp_path) -> None:
     path.write_text('FROM x AS build\n# note\nRUN a \\\n  # inner comment\n  && b\nCMD ["c"]\n', encoding="utf-8")
     parsed = dockerfile_instructions(path)
     assert [(i.keyword, i.arguments, i.line) for i in parsed] == [
-        ("FROM", "x AS build", 1), ("RUN", "a && b", 3), ("CMD", '["c"]', 6),
+        ("FROM", "x AS build", 1),
+        ("RUN", "a && b", 3),
+        ("CMD", '["c"]', 6),
     ]
-

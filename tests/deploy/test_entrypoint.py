@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forecasting import registry
+from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import head_revision, upgrade_schema
-from forecasting.store.models import EventRow
+from forecasting.store.migrations.runner import head_revision, upgrade_schema
 from forecasting.store.seeding import seed_store
+from forecasting.store.tables import EventRow
 from tests.deploy.conftest import (
     SHIPPED_SEEDS,
     dockerfile_instructions,
@@ -38,7 +38,9 @@ from tests.deploy.conftest import (
     start_entrypoint,
 )
 
-ON_POSTGRES = pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+ON_POSTGRES = pytest.mark.parametrize(
+    "store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 # A quick, narrow model version (one model, one event group, a short backtest), enough to serve from.
 QUICK_TRAINING = {
     "PROVOCAST_TRAINING_MODELS": "climatology",
@@ -83,7 +85,12 @@ def http_get(url: str) -> tuple[int, dict]:
 
 @pytest.mark.parametrize(
     ("setting", "value"),
-    [("PROVOCAST_WORKERS", "0"), ("PROVOCAST_WORKERS", "two"), ("PROVOCAST_PORT", "80a"), ("PROVOCAST_STARTUP_WAIT_SECONDS", "-5")],
+    [
+        ("PROVOCAST_WORKERS", "0"),
+        ("PROVOCAST_WORKERS", "two"),
+        ("PROVOCAST_PORT", "80a"),
+        ("PROVOCAST_STARTUP_WAIT_SECONDS", "-5"),
+    ],
 )
 def test_serve_refuses_bad_settings_before_touching_the_store(
     setting: str, value: str, workdir: Path, tmp_path: Path
@@ -194,7 +201,7 @@ def test_replicas_starting_at_once_both_come_up_on_one_store(store_url: str, wor
     finally:
         for start in starts:
             kill_group(start)
-    for start, (out, err) in zip(starts, outputs):
+    for start, (out, err) in zip(starts, outputs, strict=False):
         assert start.returncode == 0, f"{out}\n{err}"
     assert stored_event_count(store_url) == shipped_event_count()
 
@@ -270,11 +277,17 @@ def served_after_retrain(
     yield from _serve(store_url, workdir, tmp_path, promoted)
 
 
-def _serve(store_url: str, workdir: Path, tmp_path: Path, promoted: str) -> Iterator[tuple[subprocess.Popen, int, Path, str]]:
+def _serve(
+    store_url: str, workdir: Path, tmp_path: Path, promoted: str
+) -> Iterator[tuple[subprocess.Popen, int, Path, str]]:
     port = free_port()
     log = tmp_path / "serve.log"
     env = entrypoint_env(
-        store_url, PROVOCAST_HOST="127.0.0.1", PROVOCAST_PORT=str(port), PROVOCAST_WORKERS="1", **QUICK_TRAINING,
+        store_url,
+        PROVOCAST_HOST="127.0.0.1",
+        PROVOCAST_PORT=str(port),
+        PROVOCAST_WORKERS="1",
+        **QUICK_TRAINING,
     )
     with log.open("w") as output:
         process = start_entrypoint(["serve"], env, workdir, stdout=output, stderr=output)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forecasting.schedule import parse_cron
+from forecasting.lifecycle.schedule import parse_cron
 from tests.deploy.conftest import (
     KUBERNETES_DIR,
     dockerfile_instructions,

@@ -32,8 +32,12 @@ def read_lock(path: Path = LOCK_FILE) -> dict[str, Version]:
             continue
         requirement = Requirement(line)
         specifiers = list(requirement.specifier)
-        assert len(specifiers) == 1 and specifiers[0].operator == "==", f"{path.name}:{number}: not an exact pin: {line}"
-        assert requirement.marker is None and requirement.url is None and not requirement.extras, f"{path.name}:{number}: {line}"
+        assert len(specifiers) == 1 and specifiers[0].operator == "==", (
+            f"{path.name}:{number}: not an exact pin: {line}"
+        )
+        assert requirement.marker is None and requirement.url is None and not requirement.extras, (
+            f"{path.name}:{number}: {line}"
+        )
         name = canonicalize_name(requirement.name)
         assert name not in pins, f"{path.name}:{number}: {name} pinned twice"
         pins[name] = Version(specifiers[0].version)
@@ -103,7 +107,9 @@ def test_every_runtime_dependency_is_pinned_within_its_range(pins: dict[str, Ver
     for text in project_table()["dependencies"]:
         requirement = Requirement(text)
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"pyproject.toml needs {requirement}, but requirements.lock does not pin it (run `make lock`)"
+        assert name in pins, (
+            f"pyproject.toml needs {requirement}, but requirements.lock does not pin it (run `make lock`)"
+        )
         assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"requirements.lock pins {name}=={pins[name]}, outside pyproject.toml's {requirement} (run `make lock`)"
         )
@@ -138,7 +144,9 @@ def test_make_lock_regenerates_the_lock_from_this_environment(tmp_path: Path) ->
     out = tmp_path / "requirements.lock"
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "deploy" / "lock.py"), "--out", str(out)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     regenerated = read_lock(out)

@@ -25,7 +25,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.settings import PROJECT_ROOT
-from tests.service.conftest import FAST_TRAINING, TOKEN, wait_for
+from tests.service.conftest import FAST_TRAINING, TOKEN
 
 TRAINING_OVERRIDES = ("PROVOCAST_TRAINING_MODELS", "PROVOCAST_TRAINING_GROUPS", "PROVOCAST_BACKTEST_SINCE")
 START_SECONDS = 180  # an upper bound for start-up on a busy 2-core machine, not a performance target
@@ -39,10 +39,16 @@ def free_port() -> int:
 
 def server_environment(url: str, **settings: Any) -> dict[str, str]:
     """The environment of a server process: the test store, the test token, quick polls and quick retrains."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVOCAST_") or k in ("PROVOCAST_TEST_POSTGRES_URL",)}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PROVOCAST_") or k in ("PROVOCAST_TEST_POSTGRES_URL",)
+    }
     values: dict[str, Any] = {
-        "database_url": url, "api_token": TOKEN, "registry_poll_seconds": 0.2, "train_when_empty": False,
-        **FAST_TRAINING, **settings,
+        "database_url": url,
+        "api_token": TOKEN,
+        "registry_poll_seconds": 0.2,
+        "train_when_empty": False,
+        **FAST_TRAINING,
+        **settings,
     }
     for name, value in values.items():
         if value is None:
@@ -84,20 +90,27 @@ def live_server(
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [*wrapper, sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=server_environment(url, **settings), stdout=sink, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=server_environment(url, **settings),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     server = LiveServer(process, port, log)
     try:
         deadline = time.monotonic() + START_SECONDS
         while ready is not None:
-            assert process.poll() is None, f"the server exited with code {process.returncode}:\n{server.output()[-3000:]}"
+            assert process.poll() is None, (
+                f"the server exited with code {process.returncode}:\n{server.output()[-3000:]}"
+            )
             try:
                 if httpx.get(server.base_url + ready, timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, f"the server did not answer {ready} with 200:\n{server.output()[-3000:]}"
+            assert time.monotonic() < deadline, (
+                f"the server did not answer {ready} with 200:\n{server.output()[-3000:]}"
+            )
             time.sleep(0.05)
         yield server
     finally:
@@ -120,5 +133,3 @@ def store_fingerprint(factory: sessionmaker[Session]) -> dict[str, str]:
             rows = session.execute(text(f'SELECT * FROM "{table}"')).all()
             digests[table] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
     return digests
-
-

@@ -24,8 +24,11 @@ def test_concurrent_event_writes_are_all_stored(served: Served) -> None:
         with served.server.client() as client:
             for i in range(EVENTS_EACH):
                 body = {
-                    "id": f"concurrent-{client_number}-{i}", "date": "2026-09-24", "event_type": "artillery",
-                    "description": "Concurrent write (test row).", "source": "https://example.org/x",
+                    "id": f"concurrent-{client_number}-{i}",
+                    "date": "2026-09-24",
+                    "event_type": "artillery",
+                    "description": "Concurrent write (test row).",
+                    "source": "https://example.org/x",
                 }
                 response = client.post("/v1/events", json=body, headers=auth())
                 answers.append((response.status_code, response.text[:200]))

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from forecasting import registry
-from tests.faults.live_server import live_server, wait_for
-from tests.service.conftest import seeded_store
+from forecasting.store import registry
+from tests.faults.live_server import live_server
+from tests.service.conftest import seeded_store, wait_for
 
 POLLS_WATCHED = 2.0  # seconds of registry polls (every 0.2 s) after the refusal
 

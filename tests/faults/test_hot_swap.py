@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.faults.live_server import live_server, wait_for
-from tests.service.conftest import auth, seeded_store
+from tests.faults.live_server import live_server
+from tests.service.conftest import auth, seeded_store, wait_for
 
 CLIENTS = 8
 MAX_REQUESTS = 40_000  # bounds the burst whatever the machine's speed
@@ -57,8 +57,12 @@ def test_forecasts_during_a_retrain_and_hot_swap_each_come_from_one_whole_versio
                 job = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth())
                 assert job.status_code == 202, job.text
                 finished = wait_for(
-                    lambda: (body := client.get(f"/v1/jobs/{job.json()['id']}").json())["status"] in ("succeeded", "failed")
-                    and body, "the retrain job", seconds=600,
+                    lambda: (
+                        (body := client.get(f"/v1/jobs/{job.json()['id']}").json())["status"] in ("succeeded", "failed")
+                        and body
+                    ),
+                    "the retrain job",
+                    seconds=600,
                 )
                 assert finished["status"] == "succeeded" and finished["promoted"], finished
                 new = finished["version_id"]

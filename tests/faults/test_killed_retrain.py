@@ -19,11 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from forecasting import registry
-from forecasting.retrain_lock import current_holder
 from forecasting.settings import PROJECT_ROOT
-from tests.faults.live_server import live_server, server_environment, wait_for
-from tests.service.conftest import Store, seeded_store
+from forecasting.store import registry
+from forecasting.store.retrain_lock import current_holder
+from tests.faults.live_server import live_server, server_environment
+from tests.service.conftest import Store, seeded_store, wait_for
 
 KILLS = 6
 SEED = 20261125
@@ -43,7 +43,11 @@ def test_a_retrain_killed_at_random_points_leaves_a_whole_active_version(
                 before = store.versions()
                 process = subprocess.Popen(
                     [sys.executable, "-m", "forecasting.cli", "retrain", "--promote", "always", "--force"],
-                    cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
                 time.sleep(delay)
                 if process.poll() is None:
@@ -51,7 +55,9 @@ def test_a_retrain_killed_at_random_points_leaves_a_whole_active_version(
                 code = process.wait()
                 outcomes.append((round(delay, 1), "killed" if code == -signal.SIGKILL else f"exited {code}"))
                 active = _check_registry(store, before)
-                wait_for(lambda: client.get("/v1/models").json()["serving"] == active, f"the service to serve {active}")
+                wait_for(
+                    lambda a=active: client.get("/v1/models").json()["serving"] == a, f"the service to serve {active}"
+                )
                 models = client.get("/v1/models").json()
                 assert models["active"] == models["serving"] == active and models["load_error"] is None
                 with store.factory() as session:
@@ -71,7 +77,11 @@ def _timed_retrain(env: dict[str, str], promote: str = "never") -> float:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "forecasting.cli", "retrain", "--promote", promote, "--force"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
     return time.monotonic() - started

@@ -56,7 +56,10 @@ def test_generated_requests_get_documented_answers(  # type: ignore[no-untyped-d
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
         suppress_health_check=list(HealthCheck),
     )
     def check(case: schemathesis.Case) -> None:

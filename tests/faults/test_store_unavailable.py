@@ -30,11 +30,13 @@ from sqlalchemy import create_engine
 from forecasting.store.db import create_session_factory, create_store_engine
 from forecasting.store.repository import get_event
 from tests.conftest import REQUIRE_POSTGRES_ENV
-from tests.faults.live_server import free_port, live_server, wait_for
-from tests.service.conftest import auth, prepared_store
+from tests.faults.live_server import free_port, live_server
+from tests.service.conftest import auth, prepared_store, wait_for
 
 EVENT = {
-    "date": "2026-09-21", "event_type": "artillery", "description": "Coastal artillery drill (fault-test row).",
+    "date": "2026-09-21",
+    "event_type": "artillery",
+    "description": "Coastal artillery drill (fault-test row).",
     "source": "https://example.org/test-source",
 }
 
@@ -61,12 +63,18 @@ def own_postgres_cluster(artifact: Path) -> Iterator[Outage]:
     subprocess.run(["pg_createcluster", version, name, "-p", str(port), "--start"], check=True, capture_output=True)
     try:
         for sql in ("CREATE ROLE provocast LOGIN PASSWORD 'provocast'", "CREATE DATABASE provocast OWNER provocast"):
-            subprocess.run(["su", "postgres", "-c", f'psql -p {port} -v ON_ERROR_STOP=1 -qc "{sql}"'], check=True,
-                           capture_output=True, cwd="/")
+            subprocess.run(
+                ["su", "postgres", "-c", f'psql -p {port} -v ON_ERROR_STOP=1 -qc "{sql}"'],
+                check=True,
+                capture_output=True,
+                cwd="/",
+            )
         url = f"postgresql+psycopg://provocast:provocast@127.0.0.1:{port}/provocast"
         with prepared_store(url, artifact):  # migrated, seeded, the artifact active; then closed
             pass
-        yield Outage(url, lambda: subprocess.run([*ctl, "stop"], check=True), lambda: subprocess.run([*ctl, "start"], check=True))
+        yield Outage(
+            url, lambda: subprocess.run([*ctl, "stop"], check=True), lambda: subprocess.run([*ctl, "start"], check=True)
+        )
     finally:
         subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True)
 
@@ -84,7 +92,11 @@ def unreadable_sqlite_file(artifact: Path) -> Iterator[Outage]:
         if os.geteuid() == 0:  # root reads any file through CAP_DAC_OVERRIDE: serve without it
             if shutil.which("setpriv") is None:
                 pytest.skip("running as root without setpriv (util-linux): a file mode cannot stop root")
-            wrapper = ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search")
+            wrapper = (
+                "setpriv",
+                "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search",
+            )
         yield Outage(url, lambda: database.chmod(0o000), lambda: database.chmod(0o644), wrapper)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -102,8 +114,10 @@ def test_while_the_store_is_away_forecasts_go_on_and_writes_are_503_then_all_rec
 ) -> None:
     logs = Path(tempfile.mkdtemp(prefix="provocast-faults-logs-"))
     try:
-        with live_server(outage.url, logs, ready="/readyz", wrapper=outage.wrapper) as server, \
-                server.client() as client:
+        with (
+            live_server(outage.url, logs, ready="/readyz", wrapper=outage.wrapper) as server,
+            server.client() as client,
+        ):
             forecasts = _forecast_requests(client)
             before = {path: _ask(client, ask).content for path, ask in forecasts.items()}
             version = client.get("/readyz").json()["model"]["version"]
@@ -120,7 +134,9 @@ def test_while_the_store_is_away_forecasts_go_on_and_writes_are_503_then_all_rec
                 write = client.post("/v1/events", json=EVENT, headers=auth())
                 assert write.status_code == 503, write.text
                 error = write.json()["error"]
-                assert error["code"] == "store_unavailable" and error["message"].startswith("the store is unavailable (")
+                assert error["code"] == "store_unavailable" and error["message"].startswith(
+                    "the store is unavailable ("
+                )
                 assert "forecasts are still served from the loaded model" in error["message"]
                 assert write.headers["retry-after"] == "5" and "Traceback" not in write.text
                 assert client.get("/v1/events").status_code == 503
@@ -160,4 +176,3 @@ def _forecast_requests(client: httpx.Client) -> dict[str, tuple[str, str, dict |
 def _ask(client: httpx.Client, ask: tuple[str, str, dict | None]) -> httpx.Response:
     method, path, body = ask
     return client.request(method, path, json=body)
-

@@ -19,7 +19,10 @@ from tests.service.conftest import TOKEN
 OPEN_POSTS = {("POST", "/v1/forecasts")}  # a forecast for a custom window: a read with a body
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/events"): {
-        "date": "2026-09-23", "event_type": "artillery", "description": "Test row.", "source": "https://example.org/x",
+        "date": "2026-09-23",
+        "event_type": "artillery",
+        "description": "Test row.",
+        "source": "https://example.org/x",
     },
     ("POST", "/v1/models/retrain"): {"promote": "always"},
 }

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from forecasting.history import History
+from forecasting.domain.history import History
 from forecasting.settings import PROJECT_ROOT
 
 
@@ -25,11 +25,13 @@ def with_events_changed_after(history: History, cutoff: date) -> History:
     events = history.events
     kept = events[events["date"] <= pd.Timestamp(cutoff)]
     later_days = pd.date_range(pd.Timestamp(cutoff) + pd.Timedelta(days=1), periods=400, freq="3D")
-    invented = pd.DataFrame({
-        "id": [f"probe-{i}" for i in range(len(later_days))],
-        "date": later_days.astype("datetime64[ns]"),
-        "event_type": "ballistic_missile",
-        "weapons_test": True,
-        "count": pd.array([5] * len(later_days), dtype="Int64"),
-    })
+    invented = pd.DataFrame(
+        {
+            "id": [f"probe-{i}" for i in range(len(later_days))],
+            "date": later_days.astype("datetime64[ns]"),
+            "event_type": "ballistic_missile",
+            "weapons_test": True,
+            "count": pd.array([5] * len(later_days), dtype="Int64"),
+        }
+    )
     return replace(history, events=pd.concat([kept, invented], ignore_index=True))

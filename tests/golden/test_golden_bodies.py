@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from tests.service.conftest import running_app, seeded_store
 
 BODIES = Path(__file__).parent / "bodies"
 UPDATE_ENV = "PROVOCAST_UPDATE_GOLDEN"
-GOLDEN_TODAY = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+GOLDEN_TODAY = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 # name -> (method, path, JSON body or None)
 REQUESTS: dict[str, tuple[str, str, dict[str, object] | None]] = {
@@ -37,15 +37,23 @@ REQUESTS: dict[str, tuple[str, str, dict[str, object] | None]] = {
         None,
     ),
     "election_us_2028_climatology": (
-        "GET", "/v1/elections/us-presidential-2028-11-07/forecast?model=climatology", None,
+        "GET",
+        "/v1/elections/us-presidential-2028-11-07/forecast?model=climatology",
+        None,
     ),
     "upcoming": ("GET", "/v1/forecasts/upcoming", None),
     "window": ("POST", "/v1/forecasts", {"start": "2027-03-01", "end": "2027-04-15"}),
     "window_nuclear": (
-        "POST", "/v1/forecasts", {"start": "2027-09-01", "end": "2027-09-30", "event_types": ["nuclear"]},
+        "POST",
+        "/v1/forecasts",
+        {"start": "2027-09-01", "end": "2027-09-30", "event_types": ["nuclear"]},
     ),
     "backtests": ("GET", "/v1/backtests", None),
-    "backtests_one_election": ("GET", "/v1/backtests?election_id=kr-legislative-2024-04-10&include_control=false", None),
+    "backtests_one_election": (
+        "GET",
+        "/v1/backtests?election_id=kr-legislative-2024-04-10&include_control=false",
+        None,
+    ),
 }
 
 
@@ -86,5 +94,9 @@ def test_body_is_unchanged(golden_client: TestClient, name: str) -> None:
     assert golden.exists(), f"no golden body {golden.name}; run with {UPDATE_ENV}=1 to write it"
     expected = golden.read_text(encoding="utf-8")
     if text != expected:
-        at = next((i for i, (a, b) in enumerate(zip(text, expected)) if a != b), min(len(text), len(expected)))
-        pytest.fail(f"the {name} body changed at character {at}: {text[at - 80:at + 80]!r} != {expected[at - 80:at + 80]!r}")
+        at = next(
+            (i for i, (a, b) in enumerate(zip(text, expected, strict=False)) if a != b), min(len(text), len(expected))
+        )
+        pytest.fail(
+            f"the {name} body changed at character {at}: {text[at - 80 : at + 80]!r} != {expected[at - 80 : at + 80]!r}"
+        )

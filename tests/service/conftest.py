@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting import registry
+from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import upgrade_schema
+from forecasting.store.migrations.runner import upgrade_schema
 from forecasting.store.seeding import seed_store
 from service.main import create_app
 from service.settings import ServiceSettings

@@ -77,7 +77,9 @@ def test_charts_are_drawn_in_a_worker_thread(client: TestClient, monkeypatch: py
     assert len(seen) == 1 and seen[0][1] is False, f"drawn on the event loop: {seen}"
 
 
-def test_the_cli_plot_is_the_same_figure(client: TestClient, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_plot_is_the_same_figure(
+    client: TestClient, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PROVOCAST_DATABASE_URL", store.url)
     out = tmp_path / "chart.png"
     result = CliRunner().invoke(cli, ["forecast", "--election", ELECTION, "--plot", str(out)])

@@ -94,7 +94,10 @@ def test_the_page_shows_the_numbers_the_api_serves(client: TestClient, store: St
     latest = client.get("/v1/events", params={"weapons_test": "true", "limit": 1}).json()["items"][0]
     assert latest["date"] in text["events"] and latest["description"][:60] in text["events"]
     assert "Brier" in text["ledger"] and "0 is perfect" in text["ledger"]  # the score is explained where it is shown
-    assert "more accurate than simply using the long-run seasonal rate" in text["model"] or "less accurate" in text["model"]
+    assert (
+        "more accurate than simply using the long-run seasonal rate" in text["model"]
+        or "less accurate" in text["model"]
+    )
     for item in upcoming["items"]:
         assert f'src="/v1/elections/{item["election"]["id"]}/forecast.png"' in page.text
     assert client.get("/static/style.css").status_code == 200
@@ -118,11 +121,17 @@ def chromium() -> str:
     return binary
 
 
-def test_in_a_real_browser_the_page_shows_the_api_numbers(chromium: str, tmp_path: Path, trained_artifact: Path) -> None:
+def test_in_a_real_browser_the_page_shows_the_api_numbers(
+    chromium: str, tmp_path: Path, trained_artifact: Path
+) -> None:
     """uvicorn on a loopback port, headless Chromium loads `/`, its DOM holds what /v1/forecasts/upcoming says."""
     log = tmp_path / "uvicorn.log"
     with seeded_store("sqlite", tmp_path / "store", trained_artifact) as store:
-        env = {"PROVOCAST_DATABASE_URL": store.url, "PROVOCAST_TRAIN_WHEN_EMPTY": "false", "PROVOCAST_LOG_FORMAT": "json"}
+        env = {
+            "PROVOCAST_DATABASE_URL": store.url,
+            "PROVOCAST_TRAIN_WHEN_EMPTY": "false",
+            "PROVOCAST_LOG_FORMAT": "json",
+        }
         with serve(env, log=log, wait=300) as base:
             upcoming = httpx.get(f"{base}/v1/forecasts/upcoming", timeout=60).json()
             ledger = httpx.get(f"{base}/v1/ledger", timeout=60).json()
@@ -131,7 +140,9 @@ def test_in_a_real_browser_the_page_shows_the_api_numbers(chromium: str, tmp_pat
         check_page_against_api(dom, upcoming, ledger, store.active.id)
     # The browser fetched and got every chart on the page.
     access = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    charts = {a["path"] for a in access if a.get("route") == "/v1/elections/{election_id}/forecast.png" and a["status"] == 200}
+    charts = {
+        a["path"] for a in access if a.get("route") == "/v1/elections/{election_id}/forecast.png" and a["status"] == 200
+    }
     wanted = {f"/v1/elections/{i['election']['id']}/forecast.png" for i in upcoming["items"] if i["forecast"]}
     assert wanted <= charts
     assert any(a.get("route") == "/v1/backtests/reliability.png" and a["status"] == 200 for a in access)

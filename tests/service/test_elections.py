@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from forecasting.records import read_elections_csv
+from forecasting.domain.records import read_elections_csv
 from tests.fixtures import shipped_seeds_dir
 from tests.service.conftest import Store
 
@@ -17,8 +17,11 @@ SHIPPED = read_elections_csv(shipped_seeds_dir() / "elections.csv")
 def an_election_after(cutoff: date, country: str = "KR") -> str:
     """An election whose default window opens after the cutoff and closes within the forecast horizon."""
     return next(
-        e.id for e in sorted(SHIPPED, key=lambda e: e.date)
-        if e.country == country and e.date - timedelta(days=30) > cutoff and e.date + timedelta(days=30) < cutoff + timedelta(days=1000)
+        e.id
+        for e in sorted(SHIPPED, key=lambda e: e.date)
+        if e.country == country
+        and e.date - timedelta(days=30) > cutoff
+        and e.date + timedelta(days=30) < cutoff + timedelta(days=1000)
     )
 
 
@@ -34,10 +37,14 @@ def test_list_and_filters(client: TestClient) -> None:
     assert [e["id"] for e in everything["items"]] == [e.id for e in sorted(SHIPPED, key=lambda e: (e.date, e.id))]
 
     kr_legislative = client.get("/v1/elections", params={"country": "KR", "kind": "legislative"}).json()
-    assert {e["id"] for e in kr_legislative["items"]} == {e.id for e in SHIPPED if e.country == "KR" and e.kind == "legislative"}
+    assert {e["id"] for e in kr_legislative["items"]} == {
+        e.id for e in SHIPPED if e.country == "KR" and e.kind == "legislative"
+    }
 
     window = client.get("/v1/elections", params={"from": "2020-01-01", "to": "2022-12-31"}).json()
-    assert {e["id"] for e in window["items"]} == {e.id for e in SHIPPED if date(2020, 1, 1) <= e.date <= date(2022, 12, 31)}
+    assert {e["id"] for e in window["items"]} == {
+        e.id for e in SHIPPED if date(2020, 1, 1) <= e.date <= date(2022, 12, 31)
+    }
 
     upcoming = client.get("/v1/elections", params={"upcoming": "true"}).json()
     assert {e["id"] for e in upcoming["items"]} == {e.id for e in SHIPPED if e.date >= date.today()}
@@ -47,8 +54,13 @@ def test_list_and_filters(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"country": "FR"}, "country"), ({"kind": "mayoral"}, "kind"), ({"from": "2024-02-30"}, "from"),
-     ({"from": "2024-01-01", "to": "2023-01-01"}, "to"), ({"upcoming": "perhaps"}, "upcoming")],
+    [
+        ({"country": "FR"}, "country"),
+        ({"kind": "mayoral"}, "kind"),
+        ({"from": "2024-02-30"}, "from"),
+        ({"from": "2024-01-01", "to": "2023-01-01"}, "to"),
+        ({"upcoming": "perhaps"}, "upcoming"),
+    ],
 )
 def test_bad_filters_are_422_naming_the_field(client: TestClient, params: dict[str, str], field: str) -> None:
     response = client.get("/v1/elections", params=params)
@@ -64,12 +76,16 @@ def test_one_election_and_an_unknown_one(client: TestClient) -> None:
     missing = client.get("/v1/elections/kr-legislative-1066-10-14")
     assert missing.status_code == 404
     assert missing.json()["error"] == {
-        "status": 404, "code": "not_found", "field": "election_id",
+        "status": 404,
+        "code": "not_found",
+        "field": "election_id",
         "message": "no election 'kr-legislative-1066-10-14'; see GET /v1/elections",
     }
 
 
-def test_forecast_around_an_election_carries_everything_needed_to_weigh_it(client: TestClient, store: Store, cutoff: date) -> None:
+def test_forecast_around_an_election_carries_everything_needed_to_weigh_it(
+    client: TestClient, store: Store, cutoff: date
+) -> None:
     election_id = an_election_after(cutoff)
     election = next(e for e in SHIPPED if e.id == election_id)
 
@@ -82,12 +98,19 @@ def test_forecast_around_an_election_carries_everything_needed_to_weigh_it(clien
     assert store.active is not None
     assert f["version"] == store.active.id and f["data_cutoff"] == cutoff.isoformat()
     assert f["window"] == {
-        "start": (election.date - timedelta(days=30)).isoformat(), "end": (election.date + timedelta(days=30)).isoformat(), "days": 61,
+        "start": (election.date - timedelta(days=30)).isoformat(),
+        "end": (election.date + timedelta(days=30)).isoformat(),
+        "days": 61,
     }
     assert f["event_group"] == "weapons" and f["model"] == store.active.default_model
     assert 0 <= f["probability_any"] <= 1 and f["expected_count"] >= 0
     assert [i["level"] for i in f["intervals"]] == [0.8, 0.95]
-    assert f["intervals"][1]["lower"] <= f["intervals"][0]["lower"] <= f["intervals"][0]["upper"] <= f["intervals"][1]["upper"]
+    assert (
+        f["intervals"][1]["lower"]
+        <= f["intervals"][0]["lower"]
+        <= f["intervals"][0]["upper"]
+        <= f["intervals"][1]["upper"]
+    )
     assert 0 <= f["climatology_probability_any"] <= 1
     skill = f["skill"]
     assert skill["model"] == f["model"] and skill["horizon_days"] == 30 and skill["election_windows"] > 0
@@ -116,14 +139,19 @@ def test_windows_groups_and_models_can_be_chosen(client: TestClient, store: Stor
     narrow = client.get(f"/v1/elections/{election_id}/forecast", params={"days_before": 7, "days_after": 0}).json()
     assert narrow["forecast"]["window"]["days"] == 8
 
-    missiles = client.get(f"/v1/elections/{election_id}/forecast", params={"event_types": "ballistic_missile,cruise_missile,hypersonic_missile"}).json()
+    missiles = client.get(
+        f"/v1/elections/{election_id}/forecast",
+        params={"event_types": "ballistic_missile,cruise_missile,hypersonic_missile"},
+    ).json()
     assert missiles["forecast"]["event_group"] == "missiles"
     by_group = client.get(f"/v1/elections/{election_id}/forecast", params=[("event_types", "missiles")]).json()
     assert by_group["forecast"]["probability_any"] == missiles["forecast"]["probability_any"]
     nuclear = client.get(f"/v1/elections/{election_id}/forecast", params={"event_types": "nuclear"}).json()["forecast"]
     assert nuclear["skill"] is None and any("not backtested" in note for note in nuclear["notes"])
 
-    climatology = client.get(f"/v1/elections/{election_id}/forecast", params={"model": "climatology"}).json()["forecast"]
+    climatology = client.get(f"/v1/elections/{election_id}/forecast", params={"model": "climatology"}).json()[
+        "forecast"
+    ]
     assert climatology["model"] == "climatology"
     assert climatology["probability_any"] == climatology["climatology_probability_any"]
 
@@ -149,8 +177,12 @@ def test_bad_forecast_requests_are_422_naming_the_field(
     assert error["field"] == field and says in error["message"]
 
 
-def test_an_election_whose_window_opened_before_the_cutoff_points_to_the_backtests(client: TestClient, cutoff: date) -> None:
-    past = max((e for e in SHIPPED if e.country == "KR" and e.kind == "legislative" and e.date < cutoff), key=lambda e: e.date)
+def test_an_election_whose_window_opened_before_the_cutoff_points_to_the_backtests(
+    client: TestClient, cutoff: date
+) -> None:
+    past = max(
+        (e for e in SHIPPED if e.country == "KR" and e.kind == "legislative" and e.date < cutoff), key=lambda e: e.date
+    )
 
     response = client.get(f"/v1/elections/{past.id}/forecast")
 
@@ -168,4 +200,7 @@ def test_a_window_beyond_the_horizon_is_refused(client: TestClient, cutoff: date
     assert far.date > cutoff + timedelta(days=1100), "the calendar has an election beyond the forecast horizon"
     response = client.get(f"/v1/elections/{far.id}/forecast")
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "days_after" and "beyond the forecast horizon" in response.json()["error"]["message"]
+    assert (
+        response.json()["error"]["field"] == "days_after"
+        and "beyond the forecast horizon" in response.json()["error"]["message"]
+    )

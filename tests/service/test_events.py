@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from forecasting.records import read_events_csv
-from forecasting.vocabulary import EVENT_GROUPS
+from forecasting.domain.records import read_events_csv
+from forecasting.domain.vocabulary import EVENT_GROUPS
 from tests.fixtures import shipped_seeds_dir
 from tests.service.conftest import TOKEN, Store, auth, running_app, seeded_store
 
 SHIPPED = read_events_csv(shipped_seeds_dir() / "events.csv")
 NEW_EVENT = {
-    "date": "2026-09-15", "event_type": "cruise_missile", "count": 2,
+    "date": "2026-09-15",
+    "event_type": "cruise_missile",
+    "count": 2,
     "description": "Two strategic cruise missiles fired over the Yellow Sea (test row).",
     "source": "https://example.org/test-source",
 }
@@ -33,7 +35,10 @@ def test_pages_newest_first_with_totals(client: TestClient) -> None:
 def test_filters(client: TestClient) -> None:
     nuclear = client.get("/v1/events", params={"event_types": "nuclear_test"}).json()
     assert {e["id"] for e in nuclear["items"]} == {e.id for e in SHIPPED if e.event_type == "nuclear_test"}
-    missiles = client.get("/v1/events", params=[("event_types", "missiles"), ("from", "2022-01-01"), ("to", "2022-12-31"), ("limit", "500")]).json()
+    missiles = client.get(
+        "/v1/events",
+        params=[("event_types", "missiles"), ("from", "2022-01-01"), ("to", "2022-12-31"), ("limit", "500")],
+    ).json()
     expected = {e.id for e in SHIPPED if e.event_type in EVENT_GROUPS["missiles"] and e.date.year == 2022}
     assert {e["id"] for e in missiles["items"]} == expected and missiles["total"] == len(expected)
     not_weapons = client.get("/v1/events", params={"weapons_test": "false", "limit": 500, "to": "2000-12-31"}).json()
@@ -43,9 +48,15 @@ def test_filters(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"offset": -1}, "offset"), ({"from": "yesterday"}, "from"),
-     ({"from": "2020-01-01", "to": "2019-01-01"}, "to"), ({"event_types": "balloons"}, "event_types"),
-     ({"weapons_test": "maybe"}, "weapons_test")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2020-01-01", "to": "2019-01-01"}, "to"),
+        ({"event_types": "balloons"}, "event_types"),
+        ({"weapons_test": "maybe"}, "weapons_test"),
+    ],
 )
 def test_bad_filters_are_422_naming_the_field(client: TestClient, params: dict, field: str) -> None:
     response = client.get("/v1/events", params=params)
@@ -70,7 +81,9 @@ def test_with_no_token_configured_writes_are_refused(store: Store) -> None:
         response = client.post("/v1/events", json=NEW_EVENT, headers=auth())
         retrain = client.post("/v1/models/retrain", headers=auth())
     assert response.status_code == 403
-    assert response.json()["error"]["message"] == "writes are disabled on this server: it has no PROVOCAST_API_TOKEN set"
+    assert (
+        response.json()["error"]["message"] == "writes are disabled on this server: it has no PROVOCAST_API_TOKEN set"
+    )
     assert retrain.status_code == 403
 
 
@@ -87,7 +100,9 @@ def test_an_event_added_with_the_token_is_stored_and_listed(client: TestClient) 
     duplicate = client.post("/v1/events", json={**NEW_EVENT, "id": "api-test-added-1"}, headers=auth())
     assert duplicate.status_code == 409
     assert duplicate.json()["error"] == {
-        "status": 409, "code": "conflict", "field": "id",
+        "status": 409,
+        "code": "conflict",
+        "field": "id",
         "message": "event 'api-test-added-1' is already in the store (origin manual); choose another id",
     }
 
@@ -131,7 +146,9 @@ def test_no_model_needed_for_events(backend: str, tmp_path: Path) -> None:
 
 def test_characters_the_store_cannot_hold_are_422_and_nothing_is_written(client: TestClient, backend: str) -> None:
     before = client.get("/v1/events", params={"limit": 1}).json()["total"]
-    response = client.post("/v1/events", json={**NEW_EVENT, "id": "nul-test", "description": "a\u0000b"}, headers=auth())
+    response = client.post(
+        "/v1/events", json={**NEW_EVENT, "id": "nul-test", "description": "a\u0000b"}, headers=auth()
+    )
     lookup = client.get("/v1/elections/kr-legislative%00-2028")
 
     if backend == "postgres":  # PostgreSQL text cannot hold NUL: the client's input, not the store failing

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from forecasting.records import read_elections_csv
+from forecasting.domain.records import read_elections_csv
 from tests.fixtures import shipped_seeds_dir
 from tests.service.conftest import Store
 
@@ -30,9 +30,11 @@ def test_upcoming_covers_every_election_in_the_next_two_years(client: TestClient
     assert store.active is not None
     assert body["version"] == store.active.id and body["data_cutoff"] == cutoff.isoformat()
     assert body["from"] == today.isoformat() and body["to"] == (today + timedelta(days=730)).isoformat()
-    expected = sorted((e for e in SHIPPED if today <= e.date <= today + timedelta(days=730)), key=lambda e: (e.date, e.id))
+    expected = sorted(
+        (e for e in SHIPPED if today <= e.date <= today + timedelta(days=730)), key=lambda e: (e.date, e.id)
+    )
     assert [item["election"]["id"] for item in body["items"]] == [e.id for e in expected]
-    for item, election in zip(body["items"], expected):
+    for item, election in zip(body["items"], expected, strict=False):
         opens = election.date - timedelta(days=30)
         if opens > cutoff and election.date + timedelta(days=30) <= cutoff + timedelta(days=1100):
             assert item["forecast"]["window"]["start"] == opens.isoformat() and item["unavailable"] is None
@@ -57,7 +59,9 @@ def test_upcoming_for_another_group_and_bad_parameters(client: TestClient) -> No
 
 def test_any_window_after_the_cutoff(client: TestClient, store: Store, cutoff: date) -> None:
     start, end = cutoff + timedelta(days=100), cutoff + timedelta(days=130)
-    response = client.post("/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "event_types": ["missiles"]})
+    response = client.post(
+        "/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "event_types": ["missiles"]}
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -67,11 +71,19 @@ def test_any_window_after_the_cutoff(client: TestClient, store: Store, cutoff: d
     assert body["skill"] is None  # only the weapons group is backtested, and the notes say so
     assert any("not backtested" in note for note in body["notes"])
 
-    again = client.post("/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "event_types": ["missiles"]})
+    again = client.post(
+        "/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "event_types": ["missiles"]}
+    )
     assert again.content == response.content
 
-    weapons = client.post("/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "model": "climatology"}).json()
-    assert weapons["event_group"] == "weapons" and weapons["model"] == "climatology" and weapons["skill"]["model"] == "climatology"
+    weapons = client.post(
+        "/v1/forecasts", json={"start": start.isoformat(), "end": end.isoformat(), "model": "climatology"}
+    ).json()
+    assert (
+        weapons["event_group"] == "weapons"
+        and weapons["model"] == "climatology"
+        and weapons["skill"]["model"] == "climatology"
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,12 +93,20 @@ def test_any_window_after_the_cutoff(client: TestClient, store: Store, cutoff: d
         ({"start": "2027-01-01", "end": "2126-12-31"}, "end", "at most 366"),
         ({"start": "2001-01-01", "end": "2001-02-01"}, "start", "not after the data cutoff"),
         ({"start": "2099-01-01", "end": "2099-02-01"}, "end", "beyond the forecast horizon"),
-        ({"start": "2027-01-01", "end": "2027-02-01", "event_types": ["missiles'; DROP TABLE events;--"]}, "event_types", "unknown event type"),
+        (
+            {"start": "2027-01-01", "end": "2027-02-01", "event_types": ["missiles'; DROP TABLE events;--"]},
+            "event_types",
+            "unknown event type",
+        ),
         ({"start": "2027-01-01", "end": "2027-02-01", "model": "crystal_ball"}, "model", "not available"),
         ({"start": "2027-02-30", "end": "2027-03-01"}, "start", "valid date"),
         ({"end": "2027-03-01"}, "start", "Field required"),
         ({"start": "2027-01-01", "end": "2027-02-01", "colour": "red"}, "colour", "Extra inputs are not permitted"),
-        ({"start": "2027-01-01", "end": "2027-02-01", "event_types": ["weapons"] * 21}, "event_types", "at most 20 items"),
+        (
+            {"start": "2027-01-01", "end": "2027-02-01", "event_types": ["weapons"] * 21},
+            "event_types",
+            "at most 20 items",
+        ),
         ({"start": "2027-01-01", "end": "2027-02-01", "event_types": "missiles"}, "event_types", "valid list"),
     ],
 )
@@ -102,9 +122,15 @@ def test_bodies_that_are_not_json_objects_are_refused(client: TestClient) -> Non
     assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_input"
     array = client.post("/v1/forecasts", json=[1, 2, 3])
     assert array.status_code == 422
-    deep = client.post("/v1/forecasts", content=("[" * 5000 + "]" * 5000).encode(), headers={"content-type": "application/json"})
+    deep = client.post(
+        "/v1/forecasts", content=("[" * 5000 + "]" * 5000).encode(), headers={"content-type": "application/json"}
+    )
     assert deep.status_code == 422 and "nested more than 32 levels" in deep.json()["error"]["message"]
-    huge = client.post("/v1/forecasts", content=json.dumps({"start": "x" * 100_000}).encode(), headers={"content-type": "application/json"})
+    huge = client.post(
+        "/v1/forecasts",
+        content=json.dumps({"start": "x" * 100_000}).encode(),
+        headers={"content-type": "application/json"},
+    )
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
 
 
@@ -122,7 +148,9 @@ def test_cli_json_prints_exactly_what_the_api_serves(
     assert printed.exit_code == 0, printed.output
     assert json.loads(printed.stdout) == served
 
-    election = next(e for e in SHIPPED if e.date - timedelta(days=30) > cutoff and e.date < cutoff + timedelta(days=700))
+    election = next(
+        e for e in SHIPPED if e.date - timedelta(days=30) > cutoff and e.date < cutoff + timedelta(days=700)
+    )
     served = client.get(f"/v1/elections/{election.id}/forecast").json()
     printed = CliRunner().invoke(cli, ["forecast", "--election", election.id, "--json"])
     assert printed.exit_code == 0, printed.output

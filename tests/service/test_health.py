@@ -51,10 +51,22 @@ def test_readyz_is_503_on_a_store_that_is_not_migrated(tmp_path: Path) -> None:
 def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert set(schema["paths"]) >= {
-        "/healthz", "/readyz", "/v1/elections", "/v1/elections/{election_id}", "/v1/elections/{election_id}/forecast",
-        "/v1/forecasts/upcoming", "/v1/forecasts", "/v1/events", "/v1/models", "/v1/models/{version}",
-        "/v1/models/retrain", "/v1/jobs/{job_id}", "/v1/backtests", "/v1/ledger",
-        "/v1/elections/{election_id}/forecast.png", "/v1/backtests/reliability.png",
+        "/healthz",
+        "/readyz",
+        "/v1/elections",
+        "/v1/elections/{election_id}",
+        "/v1/elections/{election_id}/forecast",
+        "/v1/forecasts/upcoming",
+        "/v1/forecasts",
+        "/v1/events",
+        "/v1/models",
+        "/v1/models/{version}",
+        "/v1/models/retrain",
+        "/v1/jobs/{job_id}",
+        "/v1/backtests",
+        "/v1/ledger",
+        "/v1/elections/{election_id}/forecast.png",
+        "/v1/backtests/reliability.png",
     }
     components = schema["components"]["schemas"]
     assert components["ForecastRequest"]["examples"][0]["start"] == "2028-03-13"

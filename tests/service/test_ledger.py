@@ -34,11 +34,17 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
         assert [item["interval_80"], item["interval_95"]] == [[i["lower"], i["upper"]] for i in served["intervals"]]
         assert (item["window_start"], item["window_end"]) == (served["window"]["start"], served["window"]["end"])
         assert item["summary"].startswith(f"said {round(item['probability_any'] * 100)}%")
-    assert {i["election_id"] for i in body["items"]} >= {MIDTERM, "kr-legislative-2028-04-12", "us-presidential-2028-11-07"}
+    assert {i["election_id"] for i in body["items"]} >= {
+        MIDTERM,
+        "kr-legislative-2028-04-12",
+        "us-presidential-2028-11-07",
+    }
 
 
 def test_filters_and_bad_filters(client: TestClient) -> None:
-    assert [i["election_id"] for i in client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]] == [MIDTERM]
+    assert [i["election_id"] for i in client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]] == [
+        MIDTERM
+    ]
     assert client.get("/v1/ledger", params={"status": "scored"}).json()["items"] == []
     unknown = client.get("/v1/ledger", params={"version": "nope"}).json()
     assert unknown["versions"] == [] and unknown["items"] == []
@@ -55,16 +61,27 @@ def test_no_request_can_write_to_the_ledger(client: TestClient, method: str) -> 
     assert client.get("/v1/ledger").json() == before
 
 
-def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(fresh_store: Store, trained_artifact) -> None:
+def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(
+    fresh_store: Store, trained_artifact
+) -> None:
     # A short default window (30 days before, 5 after) closes before today, so it can be scored now.
     short = {"default_days_before": 30, "default_days_after": 5}
     with running_app(fresh_store.url, **short) as client:
         first = client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]
-        assert [(i["window_start"], i["window_end"], i["status"]) for i in first] == [("2026-10-04", "2026-11-08", "open")]
+        assert [(i["window_start"], i["window_end"], i["status"]) for i in first] == [
+            ("2026-10-04", "2026-11-08", "open")
+        ]
         for day, kind in (("2026-10-10", "ballistic_missile"), ("2026-11-09", "cruise_missile")):
-            added = client.post("/v1/events", headers=auth(), json={
-                "date": day, "event_type": kind, "description": "Test event for the ledger.", "source": "tests/service/test_ledger.py",
-            })
+            added = client.post(
+                "/v1/events",
+                headers=auth(),
+                json={
+                    "date": day,
+                    "event_type": kind,
+                    "description": "Test event for the ledger.",
+                    "source": "tests/service/test_ledger.py",
+                },
+            )
             assert added.status_code == 201, added.text
         # Scoring runs at start-up and on a swap, never on a GET.
         assert client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"][0]["status"] == "open"
@@ -91,5 +108,7 @@ def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(fr
         assert [i["version"] for i in client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]] == [
             fresh_store.active.id
         ]
-        assert client.get("/v1/ledger", params={"version": newer.id, "election_id": "us-presidential-2028-11-07"}).json()["items"]
+        assert client.get(
+            "/v1/ledger", params={"version": newer.id, "election_id": "us-presidential-2028-11-07"}
+        ).json()["items"]
     assert date.fromisoformat(entry["window_end"]) <= date.fromisoformat(entry["history_end"])

@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from forecasting import retrain_metrics
-from forecasting.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
-from forecasting.retraining import RetrainFailed, retrain
+from forecasting.lifecycle import metrics as retrain_metrics
+from forecasting.lifecycle.retraining import RetrainFailed, retrain
 from forecasting.settings import Settings
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrate import upgrade_schema
+from forecasting.store.migrations.runner import upgrade_schema
+from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 from tests.service.conftest import FAST_TRAINING, Store, auth, new_store, running_app
 
 ELECTION = "kr-legislative-2028-04-12"
@@ -61,8 +61,16 @@ def test_requests_are_counted_per_route_template(client: TestClient, store: Stor
 def test_the_active_model_and_its_age(client: TestClient, store: Store) -> None:
     found = samples(client)
     version = store.active
-    assert value(found, "provocast_model_info", version=version.id, default_model=version.default_model,
-                 data_cutoff=version.data_cutoff.isoformat()) == 1
+    assert (
+        value(
+            found,
+            "provocast_model_info",
+            version=version.id,
+            default_model=version.default_model,
+            data_cutoff=version.data_cutoff.isoformat(),
+        )
+        == 1
+    )
     age = value(found, "provocast_model_age_seconds")
     assert 0 < age < 86_400 * 2  # installed by this test run
     data_age = value(found, "provocast_model_data_age_seconds")
@@ -85,7 +93,9 @@ def test_log_lines_are_json_with_the_request_id(client: TestClient, capsys: pyte
     capsys.readouterr()
     # A window of its own, so that the chart is drawn in this test (not served from the cache).
     params = {"days_before": 29, "days_after": 31}
-    answer = client.get(f"/v1/elections/{ELECTION}/forecast.png", params=params, headers={"X-Request-ID": "chart-request-1"})
+    answer = client.get(
+        f"/v1/elections/{ELECTION}/forecast.png", params=params, headers={"X-Request-ID": "chart-request-1"}
+    )
     assert answer.status_code == 200
     client.get("/v1/ledger", headers={"X-Request-ID": "ledger-request-2"})
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
@@ -101,7 +111,9 @@ def test_log_lines_are_json_with_the_request_id(client: TestClient, capsys: pyte
     assert any(line["request_id"] == "ledger-request-2" and line.get("route") == "/v1/ledger" for line in lines)
 
 
-def test_a_failed_retrain_job_is_counted_and_logged_by_the_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_retrain_job_is_counted_and_logged_by_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A retrain job on a store with no events fails; the process that launched it counts it and logs why."""
     with new_store("sqlite", tmp_path / "empty") as url:
         engine = create_store_engine(url)
@@ -131,7 +143,9 @@ def test_a_failed_retrain_job_is_counted_and_logged_by_the_service(tmp_path: Pat
     assert any(job["id"] in line["message"] and "no events" in line["message"] for line in failures)
 
 
-def test_retrain_runs_are_counted_by_outcome_with_the_cause_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_retrain_runs_are_counted_by_outcome_with_the_cause_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade_schema(engine)
     factory = create_session_factory(engine)

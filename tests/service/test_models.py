@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from forecasting import jobs
-from forecasting.retrain_lock import DatabaseLock
+from forecasting.store import jobs
+from forecasting.store.retrain_lock import DatabaseLock
 from tests.service.conftest import Store, auth
 
 
@@ -18,7 +18,10 @@ def test_models_lists_versions_and_which_one_is_served(client: TestClient, store
     assert body["active"] == body["serving"] == store.active.id and body["load_error"] is None
     [item] = body["items"]
     assert item["id"] == store.active.id and item["status"] == "active" and item["serving"] is True
-    assert item["artifact_sha256"] == store.active.artifact_sha256 and item["artifact_bytes"] == store.active.artifact_bytes
+    assert (
+        item["artifact_sha256"] == store.active.artifact_sha256
+        and item["artifact_bytes"] == store.active.artifact_bytes
+    )
     assert item["skill"] == {**store.active.metrics["skill"][store.active.default_model]}
 
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from forecasting import jobs
-from forecasting.store.models import JobRow
+from forecasting.store import jobs
+from forecasting.store.tables import JobRow
 from tests.conftest import install_artifact
 from tests.faults.live_server import live_server
 from tests.service.conftest import seeded_store, wait_for
@@ -42,7 +42,8 @@ def test_two_processes_train_once_and_serve_the_same_versions(tmp_path: Path, tr
         )
 
         versions = [
-            wait_for(lambda base=base: ready_version(base), f"{base} to be ready", WAIT_SECONDS) for base in (first, second)
+            wait_for(lambda base=base: ready_version(base), f"{base} to be ready", WAIT_SECONDS)
+            for base in (first, second)
         ]
         # Whichever started the training, the other waited for its version: one version, one successful job.
         assert versions[0] == versions[1]

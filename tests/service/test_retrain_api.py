@@ -15,10 +15,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from forecasting import jobs, registry
-from forecasting.retrain_lock import current_holder
-from forecasting.store.models import ModelVersionRow
+from forecasting.store import jobs, registry
+from forecasting.store.retrain_lock import current_holder
+from forecasting.store.tables import ModelVersionRow
 from tests.service.conftest import Store, auth, running_app, wait_for
+
 
 def finished_job(client: TestClient, job_id: str) -> dict:
     def done() -> dict | None:
@@ -62,7 +63,9 @@ def test_a_retrain_through_the_api_is_served_without_a_restart(fresh_store: Stor
         )
         swap_seconds = time.monotonic() - promoted_at
         print(f"promoted version served {swap_seconds:.2f} s after the job finished")
-        assert after["items"] and all(i["forecast"] is None or i["forecast"]["model"] == "climatology" for i in after["items"])
+        assert after["items"] and all(
+            i["forecast"] is None or i["forecast"]["model"] == "climatology" for i in after["items"]
+        )
         models = client.get("/v1/models").json()
         assert models["active"] == models["serving"] == new_version
         assert client.get("/readyz").json()["model"]["version"] == new_version
@@ -78,8 +81,12 @@ def test_killing_a_retrain_mid_way_leaves_the_active_version_and_forecasts_uncha
         job = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth()).json()
         with fresh_store.factory() as session:
             pid = wait_for(lambda: (found := jobs.get_job(session, job["id"])) and found.pid, "the job's process id")
-        wait_for(lambda: any(l.startswith("backtesting") for l in client.get(f"/v1/jobs/{job['id']}").json()["output"]),
-                 "the retrain to start training")
+        wait_for(
+            lambda: any(
+                line.startswith("backtesting") for line in client.get(f"/v1/jobs/{job['id']}").json()["output"]
+            ),
+            "the retrain to start training",
+        )
         os.killpg(pid, signal.SIGKILL)  # the retrain and its backtest workers (their own process group)
 
         failed = finished_job(client, job["id"])
@@ -104,7 +111,8 @@ def test_a_corrupted_version_is_refused_and_the_previous_one_kept(fresh_store: S
         with fresh_store.factory.begin() as session:
             # Damage after storage (a bad disk, a hand edit), then make it active behind the registry's back.
             session.execute(
-                update(ModelVersionRow).where(ModelVersionRow.id == bad.id)
+                update(ModelVersionRow)
+                .where(ModelVersionRow.id == bad.id)
                 .values(artifact=ModelVersionRow.artifact + " ")
             )
             session.execute(update(ModelVersionRow).where(ModelVersionRow.id == good).values(status="retired"))

@@ -22,7 +22,9 @@ from tests.service.conftest import Store, auth, running_app, seeded_store
 from tests.service.tcp_proxy import TcpProxy
 
 NEW_EVENT = {
-    "date": "2026-09-20", "event_type": "artillery", "description": "Coastal artillery drill (test row).",
+    "date": "2026-09-20",
+    "event_type": "artillery",
+    "description": "Coastal artillery drill (test row).",
     "source": "https://example.org/test-source",
 }
 
@@ -100,7 +102,9 @@ def test_starting_while_the_store_is_down_is_not_ready_until_it_returns(
     backend: str, store_in_a_folder: Store, tmp_path: Path
 ) -> None:
     if backend == "sqlite":
-        pytest.skip("a SQLite store cannot be down at start: opening it creates the file (the app then says it needs migrating)")
+        pytest.skip(
+            "a SQLite store cannot be down at start: opening it creates the file (the app then says it needs migrating)"
+        )
     with outage(backend, store_in_a_folder, tmp_path) as (url, take_down, bring_back):
         take_down()
         with running_app(url) as client:

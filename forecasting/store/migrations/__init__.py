@@ -1,1 +1,1 @@
-"""Alembic revisions for the store; run them with `provocast db upgrade` (see forecasting.store.migrate)."""
+"""Alembic revisions for the store; run them with `provocast db upgrade` (see forecasting.store.migrations.runner)."""

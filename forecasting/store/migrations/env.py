@@ -1,4 +1,4 @@
-"""Alembic environment for the store, driven programmatically by forecasting.store.migrate.
+"""Alembic environment for the store, driven programmatically by forecasting.store.migrations.runner.
 
 The caller passes an open connection in `config.attributes["connection"]`
 (so the SQLite pragmas of `create_store_engine` apply), or a URL in
@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from forecasting.store.db import create_store_engine
-from forecasting.store.models import Base
+from forecasting.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from forecasting.cli import app
 from forecasting.store.db import create_store_engine, display_url
-from forecasting.store.migrate import head_revision
+from forecasting.store.migrations.runner import head_revision
 
 runner = CliRunner()
 
@@ -69,7 +69,9 @@ def test_bad_seed_file_exits_2_naming_file_line_and_field(
     result = runner.invoke(app, ["seed"])
 
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {seeds / 'events.csv'}:6: field 'event_type': unknown event type 'nuclear'")
+    assert result.stderr.startswith(
+        f"error: {seeds / 'events.csv'}:6: field 'event_type': unknown event type 'nuclear'"
+    )
     assert "Traceback" not in result.output
 
 
@@ -78,7 +80,7 @@ def test_revision_against_an_unmigrated_store_is_refused(
 ) -> None:
     import shutil
 
-    from forecasting.store import migrate
+    from forecasting.store.migrations import runner as migrate
 
     copy = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))

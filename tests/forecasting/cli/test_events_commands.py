@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasting.cli import app
-from forecasting.records import read_events_csv
+from forecasting.domain.records import read_events_csv
 from forecasting.store.importing import read_import_file
 from tests.fixtures import EVENT_HEADER, FIXTURE_SEEDS, SHARED_CSIS_FILE, shipped_seeds_dir, write_text
 
@@ -94,30 +94,79 @@ def test_list_refuses_bad_filters(seeded_env: str, args: list[str], message: str
 
 
 def test_add_takes_the_weapons_flag_from_the_type_unless_given(seeded_env: str) -> None:
-    balloons = invoke("events", "add", "--date", "2024-06-01", "--type", "harassment",
-                      "--description", "More rubbish balloons.", "--source", "JCS via Yonhap")
-    drill = invoke("events", "add", "--id", "2024-01-05-artillery-yeonpyeong", "--date", "2024-01-05",
-                   "--type", "artillery", "--count", "200", "--description", "Shells fired near Yeonpyeong.",
-                   "--source", "JCS via Yonhap")
-    override = invoke("events", "add", "--date", "2024-01-05", "--type", "artillery", "--no-weapons",
-                      "--description", "Shells fired near Yeonpyeong.", "--source", "JCS via Yonhap")
+    balloons = invoke(
+        "events",
+        "add",
+        "--date",
+        "2024-06-01",
+        "--type",
+        "harassment",
+        "--description",
+        "More rubbish balloons.",
+        "--source",
+        "JCS via Yonhap",
+    )
+    drill = invoke(
+        "events",
+        "add",
+        "--id",
+        "2024-01-05-artillery-yeonpyeong",
+        "--date",
+        "2024-01-05",
+        "--type",
+        "artillery",
+        "--count",
+        "200",
+        "--description",
+        "Shells fired near Yeonpyeong.",
+        "--source",
+        "JCS via Yonhap",
+    )
+    override = invoke(
+        "events",
+        "add",
+        "--date",
+        "2024-01-05",
+        "--type",
+        "artillery",
+        "--no-weapons",
+        "--description",
+        "Shells fired near Yeonpyeong.",
+        "--source",
+        "JCS via Yonhap",
+    )
 
     assert balloons.stdout == "added 2024-06-01-harassment (2024-06-01, harassment, weapons test: False)\n"
     assert drill.exit_code == 0 and override.exit_code == 0, drill.output + override.output
     events = {e["id"]: e for e in json.loads(invoke("events", "list", "--json", "--from", "2024-01-01").stdout)}
     assert events["2024-06-01-harassment"]["weapons_test"] is False
     assert events["2024-06-01-harassment"]["origin"] == "manual"
-    assert (events["2024-01-05-artillery-yeonpyeong"]["weapons_test"], events["2024-01-05-artillery-yeonpyeong"]["count"]) == (True, 200)
+    assert (
+        events["2024-01-05-artillery-yeonpyeong"]["weapons_test"],
+        events["2024-01-05-artillery-yeonpyeong"]["count"],
+    ) == (True, 200)
     assert events["2024-01-05-artillery"]["weapons_test"] is False
 
 
 def test_add_refuses_an_existing_id_and_bad_fields(seeded_env: str) -> None:
-    again = invoke("events", "add", "--date", "2017-09-03", "--type", "nuclear_test",
-                   "--description", "Sixth test.", "--source", "CSIS")
-    future = invoke("events", "add", "--date", "2999-01-01", "--type", "nuclear_test",
-                    "--description", "x", "--source", "y")
-    no_source = invoke("events", "add", "--date", "2020-01-01", "--type", "nuclear_test",
-                       "--description", "x", "--source", " ")
+    again = invoke(
+        "events",
+        "add",
+        "--date",
+        "2017-09-03",
+        "--type",
+        "nuclear_test",
+        "--description",
+        "Sixth test.",
+        "--source",
+        "CSIS",
+    )
+    future = invoke(
+        "events", "add", "--date", "2999-01-01", "--type", "nuclear_test", "--description", "x", "--source", "y"
+    )
+    no_source = invoke(
+        "events", "add", "--date", "2020-01-01", "--type", "nuclear_test", "--description", "x", "--source", " "
+    )
 
     assert again.exit_code == 2
     assert again.stderr == (
@@ -129,12 +178,18 @@ def test_add_refuses_an_existing_id_and_bad_fields(seeded_env: str) -> None:
 
 
 def test_import_dry_run_then_import_then_conflict(seeded_env: str, tmp_path: Path) -> None:
-    path = write_text(tmp_path / "new.csv", "\n".join([
-        EVENT_HEADER,
-        "2024-01-14-hypersonic_missile,2024-01-14,hypersonic_missile,true,1,Solid-fuel missile with a hypersonic warhead.,KCNA via Yonhap",
-        "2017-11-29-ballistic_missile,2017-11-29,ballistic_missile,true,1,Hwasong-15 ICBM launched on a lofted trajectory into the Sea of Japan.,"
-        '"CSIS Beyond Parallel, ""Database of North Korean Provocations"", via github.com/stiles/north-korea-provocations"',
-    ]) + "\n")
+    path = write_text(
+        tmp_path / "new.csv",
+        "\n".join(
+            [
+                EVENT_HEADER,
+                "2024-01-14-hypersonic_missile,2024-01-14,hypersonic_missile,true,1,Solid-fuel missile with a hypersonic warhead.,KCNA via Yonhap",
+                "2017-11-29-ballistic_missile,2017-11-29,ballistic_missile,true,1,Hwasong-15 ICBM launched on a lofted trajectory into the Sea of Japan.,"
+                '"CSIS Beyond Parallel, ""Database of North Korean Provocations"", via github.com/stiles/north-korea-provocations"',
+            ]
+        )
+        + "\n",
+    )
 
     dry = invoke("events", "import", str(path), "--dry-run")
     assert dry.exit_code == 0, dry.output
@@ -161,12 +216,18 @@ def test_import_dry_run_then_import_then_conflict(seeded_env: str, tmp_path: Pat
 
 
 def test_import_with_a_bad_row_writes_nothing(seeded_env: str, tmp_path: Path) -> None:
-    path = write_text(tmp_path / "bad.csv", "\n".join([
-        EVENT_HEADER,
-        "2024-01-14-hypersonic_missile,2024-01-14,hypersonic_missile,true,1,Hypersonic missile.,KCNA",
-        "2024-01-24-cruise_missile,2024-01-24,cruise_missile,true,many,Cruise missiles.,JCS",
-        "2024-01-28-cruise_missile,2024-01-28,cruise_missile,true,,Cruise missiles from a submarine.,",
-    ]) + "\n")
+    path = write_text(
+        tmp_path / "bad.csv",
+        "\n".join(
+            [
+                EVENT_HEADER,
+                "2024-01-14-hypersonic_missile,2024-01-14,hypersonic_missile,true,1,Hypersonic missile.,KCNA",
+                "2024-01-24-cruise_missile,2024-01-24,cruise_missile,true,many,Cruise missiles.,JCS",
+                "2024-01-28-cruise_missile,2024-01-28,cruise_missile,true,,Cruise missiles from a submarine.,",
+            ]
+        )
+        + "\n",
+    )
 
     result = invoke("events", "import", str(path))
 
@@ -182,7 +243,9 @@ def test_import_with_a_bad_row_writes_nothing(seeded_env: str, tmp_path: Path) -
 def test_import_of_a_missing_file_is_a_clean_error(seeded_env: str, tmp_path: Path) -> None:
     result = invoke("events", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 2
-    assert result.stderr == f"error: {tmp_path / 'nope.csv'}:0: field '-': cannot open file: No such file or directory\n"
+    assert (
+        result.stderr == f"error: {tmp_path / 'nope.csv'}:0: field '-': cannot open file: No such file or directory\n"
+    )
 
 
 def test_export_writes_the_seed_schema(seeded_env: str, tmp_path: Path) -> None:
@@ -203,7 +266,11 @@ def test_the_installed_command_lists_nuclear_tests_as_json(seeded_env: str) -> N
 
     completed = subprocess.run(
         [str(command), "events", "list", "--type", "nuclear_test", "--json"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr
@@ -219,7 +286,12 @@ def test_shipped_seeds_hold_exactly_the_six_nuclear_tests(store_env: str, monkey
     events = json.loads(invoke("events", "list", "--type", "nuclear_test", "--json").stdout)
 
     assert sorted(event["date"] for event in events) == [
-        "2006-10-09", "2009-05-25", "2013-02-12", "2016-01-06", "2016-09-09", "2017-09-03",
+        "2006-10-09",
+        "2009-05-25",
+        "2013-02-12",
+        "2016-01-06",
+        "2016-09-09",
+        "2017-09-03",
     ]
     assert all(event["weapons_test"] and event["source"] for event in events)
 

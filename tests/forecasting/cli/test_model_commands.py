@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecasting import registry
 from forecasting.cli import app
-from forecasting.records import read_events_csv
-from forecasting.retrain_lock import DatabaseLock
+from forecasting.domain.records import read_events_csv
+from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
+from forecasting.store.retrain_lock import DatabaseLock
 from tests.fixtures import shipped_seeds_dir
 
 runner = CliRunner()
@@ -142,7 +142,10 @@ def test_schedule_runs_retrain_as_a_child_process(tmp_path: Path) -> None:
     # Six fields: the last is seconds, so the first run is due within two seconds.
     done = subprocess.run(
         command + ["schedule", "--cron", "* * * * * */2", "--max-runs", "1"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert done.returncode == 0, done.stderr

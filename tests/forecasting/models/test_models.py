@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import COMPONENT_MODELS, build_model, model_from_dict
 from forecasting.models.ensemble import EnsembleModel
-from forecasting.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
-from forecasting.window_forecast import summarise
+from forecasting.models.window_summary import summarise
 from tests.forecasting.conftest import with_events_changed_after
 
 CUTOFF = date(2023, 12, 31)
@@ -94,7 +94,9 @@ def test_window_without_any_election_has_next_to_no_election_effect(shipped_hist
 def test_a_model_that_cannot_be_fitted_is_reported_and_left_out_of_the_ensemble(shipped_history):
     # Before 1990 there are too few weapons tests for the regressions: they refuse to fit.
     early = date(1989, 12, 31)
-    ensemble = EnsembleModel(WEAPONS, samples=SAMPLES, weights={n: 1.0 for n in COMPONENT_MODELS}).fit(shipped_history, early)
+    ensemble = EnsembleModel(WEAPONS, samples=SAMPLES, weights={n: 1.0 for n in COMPONENT_MODELS}).fit(
+        shipped_history, early
+    )
     assert "poisson_glm" in ensemble.failures and "hawkes" in ensemble.failures
     assert set(ensemble.weights) == set(ensemble.components)
     assert "poisson_glm" not in ensemble.components

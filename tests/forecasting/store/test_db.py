@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from forecasting.records import EventRecord
+from forecasting.domain.records import EventRecord
 from forecasting.store.db import create_session_factory, create_store_engine, display_url, transaction
-from forecasting.store.migrate import upgrade_schema
-from forecasting.store.models import EventRow
+from forecasting.store.migrations.runner import upgrade_schema
+from forecasting.store.tables import EventRow
 
 
 def test_sqlite_file_has_foreign_keys_and_wal(tmp_path: Path) -> None:
@@ -74,10 +74,16 @@ def test_an_unreadable_sqlite_file_is_refused_even_while_another_connection_has_
     if os.geteuid() == 0:  # root reads any file through CAP_DAC_OVERRIDE: run without it
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv (util-linux): a file mode cannot stop root")
-        wrapper = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+        wrapper = [
+            "setpriv",
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--inh-caps=-dac_override,-dac_read_search",
+        ]
     result = subprocess.run(
         [*wrapper, sys.executable, "-c", UNREADABLE_WHILE_ANOTHER_CONNECTION_READS, str(tmp_path / "store.db")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "refused:" in result.stdout and "cannot be read and written" in result.stdout, result.stdout

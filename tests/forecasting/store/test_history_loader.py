@@ -1,7 +1,7 @@
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.history import History
+from forecasting.domain.history import History
 from forecasting.store.db import transaction
 from forecasting.store.history_loader import load_history
 from forecasting.store.seeding import seed_store

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.records import RecordFileError, read_events_csv
+from forecasting.domain.records import RecordFileError, read_events_csv
 from forecasting.store.db import transaction
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
 from forecasting.store.repository import event_records, get_event
@@ -61,9 +61,7 @@ def test_one_bad_row_writes_nothing_and_is_named(seeded: sessionmaker[Session], 
     with pytest.raises(RecordFileError) as caught:
         run_import(seeded, path)
 
-    assert [str(p) for p in caught.value.problems] == [
-        f"{path}:4: field 'date': '2024-02-30' is not a calendar date"
-    ]
+    assert [str(p) for p in caught.value.problems] == [f"{path}:4: field 'date': '2024-02-30' is not a calendar date"]
     assert stored_events(seeded) == sorted(FIXTURE_EVENTS, key=lambda e: (e.date, e.id))
 
 

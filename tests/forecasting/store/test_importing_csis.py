@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.records import RecordFileError
+from forecasting.domain.records import RecordFileError
 from forecasting.store.db import transaction
 from forecasting.store.importing import import_events, read_import_file
 from forecasting.store.repository import count_events, event_records, upsert_events
@@ -56,7 +56,9 @@ def test_the_reference_snapshot_adds_nothing_to_the_shipped_seeds(
         assert count_events(session) == len(read_seed_files(seeds).events)
 
 
-def test_a_newer_copy_brings_only_the_new_events(sessions: sessionmaker[Session], csis_file: Path, tmp_path: Path) -> None:
+def test_a_newer_copy_brings_only_the_new_events(
+    sessions: sessionmaker[Session], csis_file: Path, tmp_path: Path
+) -> None:
     older = older_snapshot(csis_file, tmp_path / "older.csv")
     first = run_import(sessions, older)
     newer_ids = sorted(e.id for e in read_import_file(csis_file, "csis", shipped_seeds_dir()).events if e.date >= CUT)

@@ -6,16 +6,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from forecasting.store import migrate
 from forecasting.store.db import StoreUnavailable
-from forecasting.store.migrate import (
+from forecasting.store.migrations import runner as migrate
+from forecasting.store.migrations.runner import (
     current_revision,
     downgrade_schema,
     head_revision,
     require_current_schema,
     upgrade_schema,
 )
-from forecasting.store.models import Base
+from forecasting.store.tables import Base
 
 HISTORY_TABLES = {"events", "elections", "exercises"}
 

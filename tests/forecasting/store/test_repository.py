@@ -4,7 +4,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.records import EventRecord, read_events_csv
+from forecasting.domain.records import EventRecord, read_events_csv
+from forecasting.domain.vocabulary import resolve_event_types
 from forecasting.store.db import transaction
 from forecasting.store.repository import (
     ChangedEvents,
@@ -21,11 +22,17 @@ from forecasting.store.repository import (
     upsert_events,
 )
 from forecasting.store.seeding import seed_store
-from forecasting.vocabulary import resolve_event_types
 from tests.fixtures import FIXTURE_SEEDS
 
 FIXTURE_EVENTS = read_events_csv(FIXTURE_SEEDS / "events.csv")
-NUCLEAR_TEST_DAYS = [date(2006, 10, 9), date(2009, 5, 25), date(2013, 2, 12), date(2016, 1, 6), date(2016, 9, 9), date(2017, 9, 3)]
+NUCLEAR_TEST_DAYS = [
+    date(2006, 10, 9),
+    date(2009, 5, 25),
+    date(2013, 2, 12),
+    date(2016, 1, 6),
+    date(2016, 9, 9),
+    date(2017, 9, 3),
+]
 
 
 @pytest.fixture
@@ -145,7 +152,12 @@ def test_elections_and_exercises_queries(seeded: sessionmaker[Session]) -> None:
         snap = get_election(session, "kr-presidential-2025")
         summer = list_exercises(session, date_from=date(2024, 8, 25), date_to=date(2024, 9, 30))
         every = list_exercises(session)
-    assert [e.id for e in korean] == ["kr-legislative-2020", "kr-presidential-2022", "kr-legislative-2024", "kr-presidential-2025"]
+    assert [e.id for e in korean] == [
+        "kr-legislative-2020",
+        "kr-presidential-2022",
+        "kr-legislative-2024",
+        "kr-presidential-2025",
+    ]
     assert [e.id for e in recent] == ["kr-legislative-2024", "us-presidential-2024"]
     assert snap is not None and snap.announced == date(2025, 4, 8)
     assert [x.id for x in summer] == ["ulchi-freedom-shield-2024"]

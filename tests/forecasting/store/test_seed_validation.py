@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.records import RecordFileError
+from forecasting.domain.records import RecordFileError
+from forecasting.domain.vocabulary import EVENT_TYPES
 from forecasting.store.db import transaction
 from forecasting.store.history_loader import load_history
 from forecasting.store.repository import count_events, event_records, list_elections, list_exercises
 from forecasting.store.seeding import read_seed_files, seed_store
-from forecasting.vocabulary import EVENT_TYPES
 from tests.fixtures import EVENT_HEADER, copy_fixture_seeds, shipped_seeds_dir
 
 GOOD_ROW = "2017-09-03-nuclear_test,2017-09-03,nuclear_test,true,1,Sixth nuclear test.,CSIS database"
@@ -19,14 +19,30 @@ TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
 # (bad row written on line 3 after a good row, field named, message fragment)
 BAD_EVENT_ROWS = {
-    "unknown event type": ("x1,2017-09-04,nuke_test,true,1,Text.,Source", "event_type", "unknown event type 'nuke_test'"),
-    "impossible date": ("x1,2024-02-30,ballistic_missile,true,1,Text.,Source", "date", "'2024-02-30' is not a calendar date"),
+    "unknown event type": (
+        "x1,2017-09-04,nuke_test,true,1,Text.,Source",
+        "event_type",
+        "unknown event type 'nuke_test'",
+    ),
+    "impossible date": (
+        "x1,2024-02-30,ballistic_missile,true,1,Text.,Source",
+        "date",
+        "'2024-02-30' is not a calendar date",
+    ),
     "missing source": ("x1,2017-09-04,ballistic_missile,true,1,Text.,", "source", "is missing"),
     "duplicate id": (GOOD_ROW, "id", "duplicate id '2017-09-03-nuclear_test' (first on line 2)"),
     "future date": (f"x1,{TOMORROW},ballistic_missile,true,1,Text.,Source", "date", "is in the future"),
-    "zero count": ("x1,2017-09-04,ballistic_missile,true,0,Text.,Source", "count", "'0' is not a whole number from 1 to 1000"),
+    "zero count": (
+        "x1,2017-09-04,ballistic_missile,true,0,Text.,Source",
+        "count",
+        "'0' is not a whole number from 1 to 1000",
+    ),
     "word count": ("x1,2017-09-04,ballistic_missile,true,two,Text.,Source", "count", "'two' is not a whole number"),
-    "bad flag": ("x1,2017-09-04,ballistic_missile,maybe,1,Text.,Source", "weapons_test", "'maybe' is not true or false"),
+    "bad flag": (
+        "x1,2017-09-04,ballistic_missile,maybe,1,Text.,Source",
+        "weapons_test",
+        "'maybe' is not true or false",
+    ),
 }
 
 
@@ -62,7 +78,9 @@ def test_missing_column_is_named_on_the_header_line(sessions: sessionmaker[Sessi
         with transaction(sessions) as session:
             seed_store(session, seeds)
 
-    assert [str(p) for p in caught.value.problems] == [f"{events_file}:1: field 'source': column is missing from the header"]
+    assert [str(p) for p in caught.value.problems] == [
+        f"{events_file}:1: field 'source': column is missing from the header"
+    ]
     with transaction(sessions) as session:
         assert count_events(session) == 0
 

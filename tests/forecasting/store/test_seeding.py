@@ -5,9 +5,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.records import EventRecord, RecordFileError, read_events_csv
+from forecasting.domain.records import EventRecord, RecordFileError, read_events_csv
 from forecasting.store.db import transaction
-from forecasting.store.repository import add_event, event_records, get_event, list_elections, list_exercises, upsert_events
+from forecasting.store.repository import (
+    add_event,
+    event_records,
+    get_event,
+    list_elections,
+    list_exercises,
+    upsert_events,
+)
 from forecasting.store.seeding import read_seed_files, seed_store
 from tests.fixtures import FIXTURE_SEEDS, copy_fixture_seeds
 
@@ -59,8 +66,11 @@ def test_edited_seed_row_updates_that_row_only(sessions: sessionmaker[Session], 
     with transaction(sessions) as session:
         before = {e.id: get_event(session, e.id) for e in FIXTURE_EVENTS}
     replace_line(seeds / "events.csv", "Hwasong-15 ICBM launched", "Hwasong-15 intercontinental missile launched")
-    replace_line(seeds / "elections.csv", "2020-11-03,US,presidential,US Federal Election Commission,",
-                 "2020-11-03,US,presidential,US Federal Election Commission (certified results),")
+    replace_line(
+        seeds / "elections.csv",
+        "2020-11-03,US,presidential,US Federal Election Commission,",
+        "2020-11-03,US,presidential,US Federal Election Commission (certified results),",
+    )
 
     report = seed(sessions, seeds)
 
@@ -80,8 +90,15 @@ def test_edited_seed_row_updates_that_row_only(sessions: sessionmaker[Session], 
 def test_user_rows_are_never_touched_by_seeding(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     seeds = copy_fixture_seeds(tmp_path / "seeds")
     seed(sessions, seeds)
-    manual = EventRecord("2024-01-14-hypersonic_missile", date(2024, 1, 14), "hypersonic_missile", True, 1,
-                         "Solid-fuel missile with a hypersonic warhead.", "test source")
+    manual = EventRecord(
+        "2024-01-14-hypersonic_missile",
+        date(2024, 1, 14),
+        "hypersonic_missile",
+        True,
+        1,
+        "Solid-fuel missile with a hypersonic warhead.",
+        "test source",
+    )
     # A user rewrote a seeded row through an import: it is now theirs.
     rewritten = replace(next(e for e in FIXTURE_EVENTS if e.id == "2016-01-06-nuclear_test"), description="User text")
     with transaction(sessions) as session:
@@ -91,7 +108,7 @@ def test_user_rows_are_never_touched_by_seeding(sessions: sessionmaker[Session],
     with (seeds / "events.csv").open("a", encoding="utf-8") as handle:
         handle.write('2024-01-14-hypersonic_missile,2024-01-14,hypersonic_missile,true,2,Seed text,"seed source"\n')
     lines = (seeds / "events.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (seeds / "events.csv").write_text("".join(l for l in lines if not l.startswith("2016-01-06-nuclear_test")))
+    (seeds / "events.csv").write_text("".join(line for line in lines if not line.startswith("2016-01-06-nuclear_test")))
 
     report = seed(sessions, seeds)
     seed(sessions, seeds)
@@ -110,7 +127,7 @@ def test_rows_removed_from_a_seed_file_are_deleted(sessions: sessionmaker[Sessio
     seed(sessions, seeds)
     for name, prefix in (("events.csv", "2024-05-28-harassment"), ("exercises.csv", "freedom-shield-2024")):
         lines = (seeds / name).read_text(encoding="utf-8").splitlines(keepends=True)
-        (seeds / name).write_text("".join(l for l in lines if not l.startswith(prefix)), encoding="utf-8")
+        (seeds / name).write_text("".join(line for line in lines if not line.startswith(prefix)), encoding="utf-8")
 
     report = seed(sessions, seeds)
 

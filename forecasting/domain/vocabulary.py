@@ -1,0 +1,167 @@
+"""The closed vocabulary of event types and the groups forecasts are made for.
+
+Every event in the history has exactly one `event_type` from `EVENT_TYPES`.
+`weapons_test` is stored per row (an artillery barrage fired as a drill is a
+test; the same guns firing on Yeonpyeong in 2010 were an attack), but each
+type has a default that curation and `events add` use when none is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    weapons_test_default: bool
+    meaning: str
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    t.name: t
+    for t in [
+        EventType(
+            "ballistic_missile",
+            True,
+            "launch of one or more ballistic missiles of any range (SRBM, MRBM, IRBM, ICBM, SLBM, "
+            "and large-calibre rockets that South Korea's JCS classes as ballistic missiles)",
+        ),
+        EventType("cruise_missile", True, "launch of cruise missiles (strategic, anti-ship, land attack)"),
+        EventType(
+            "hypersonic_missile", True, "launch announced or assessed as a hypersonic glide or manoeuvring vehicle"
+        ),
+        EventType("nuclear_test", True, "underground nuclear detonation"),
+        EventType("satellite_launch", True, "space launch vehicle carrying a satellite, successful or not"),
+        EventType("engine_test", False, "static ground test of a rocket or missile engine (no launch)"),
+        EventType("artillery", True, "artillery or multiple-rocket-launcher fire (drills, barrages)"),
+        EventType(
+            "other_weapon",
+            True,
+            "other weapons launches and firings: surface-to-air missiles, underwater drones, "
+            "mixed tactical weapons tests",
+        ),
+        EventType(
+            "incursion",
+            False,
+            "crossing of the DMZ, the Northern Limit Line or airspace; infiltration by agents, "
+            "submarines, vessels, drones; tunnels",
+        ),
+        EventType(
+            "harassment",
+            False,
+            "balloons, GPS jamming, loudspeakers, interceptions without fire, demolitions of inter-Korean "
+            "roads or buildings and similar pressure without fire at anyone",
+        ),
+        EventType("armed_clash", False, "exchange of fire, naval battle, shelling of South Korean forces or territory"),
+        EventType(
+            "attack", False, "terrorism, assassination attempts, hijackings, attacks on aircraft and ships, killings"
+        ),
+        EventType(
+            "nuclear_program",
+            False,
+            "nuclear programme steps that are not detonations: reactor restarts, NPT withdrawal, "
+            "facility disclosures, nuclear-powered submarine unveiling",
+        ),
+        EventType(
+            "military_drill",
+            False,
+            "large exercises, air drills (even with air-to-ground firing), deployments of forces or launchers, "
+            "declarations of zones and sea boundaries; no missile, rocket or artillery test",
+        ),
+    ]
+}
+
+# Groups are the unions of event types that forecasts are made for. "weapons"
+# is special: it means every row with weapons_test = true, whatever its type.
+WEAPONS_GROUP = "weapons"
+EVENT_GROUPS: dict[str, tuple[str, ...]] = {
+    WEAPONS_GROUP: tuple(name for name, t in EVENT_TYPES.items() if t.weapons_test_default),
+    "missiles": ("ballistic_missile", "cruise_missile", "hypersonic_missile"),
+    "ballistic": ("ballistic_missile", "hypersonic_missile"),
+    "cruise": ("cruise_missile",),
+    "nuclear": ("nuclear_test",),
+    "satellite": ("satellite_launch",),
+    "artillery": ("artillery",),
+}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def check_event_type(name: str) -> str:
+    if name not in EVENT_TYPES:
+        raise UnknownEventType(f"unknown event type {name!r}; expected one of: {', '.join(EVENT_TYPES)}")
+    return name
+
+
+def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Expand group names and event types into a sorted tuple of event types.
+
+    None or an empty list means the weapons group. Raises UnknownEventType on
+    a name that is neither a type nor a group.
+    """
+    if not names:
+        return tuple(sorted(EVENT_GROUPS[WEAPONS_GROUP]))
+    resolved: set[str] = set()
+    for name in names:
+        if name in EVENT_GROUPS:
+            resolved.update(EVENT_GROUPS[name])
+        elif name in EVENT_TYPES:
+            resolved.add(name)
+        else:
+            raise UnknownEventType(
+                f"unknown event type or group {name!r}; expected one of: "
+                f"{', '.join(list(EVENT_GROUPS) + list(EVENT_TYPES))}"
+            )
+    return tuple(sorted(resolved))
+
+
+class EventGroup(StrEnum):
+    """The unions of event types that forecasts are made for (see EVENT_GROUPS)."""
+
+    WEAPONS = "weapons"
+    MISSILES = "missiles"
+    BALLISTIC = "ballistic"
+    CRUISE = "cruise"
+    NUCLEAR = "nuclear"
+    SATELLITE = "satellite"
+    ARTILLERY = "artillery"
+
+
+class Origin(StrEnum):
+    """How a stored event came in: `seed` rows mirror seeds/events.csv; `import` and `manual` rows are users'."""
+
+    SEED = "seed"
+    IMPORT = "import"
+    MANUAL = "manual"
+
+
+class ModelName(StrEnum):
+    """Every model a version can hold (one class each in forecasting/models)."""
+
+    CLIMATOLOGY = "climatology"
+    TRAILING_YEAR = "trailing_year"
+    POISSON_GLM = "poisson_glm"
+    NEGBIN_GLM = "negbin_glm"
+    NEGBIN_GLM_NO_ELECTION = "negbin_glm_no_election"
+    PROPHET = "prophet"
+    HAWKES = "hawkes"
+    ENSEMBLE = "ensemble"
+
+
+class VersionStatus(StrEnum):
+    """A model version's place in the registry: at most one is active."""
+
+    CANDIDATE = "candidate"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

@@ -1,0 +1,289 @@
+"""Rebuild `seeds/events.csv` from the CSIS reference file and the curated additions.
+
+    python -m forecasting.ingest.curation [--csis PATH] [--check]
+
+The build is deterministic: the mapped CSIS rows (see `forecasting.ingest.csis`, with
+the sourced per-row fixes in `seeds/curation/corrections.csv`) plus the weapons
+tests in `seeds/curation/additions.csv`, sorted by date then id, written with
+`forecasting.domain.records.write_csv` in `EVENT_COLUMNS` order. The generated
+sections of `seeds/README.md` (between `<!-- BEGIN GENERATED name -->` and
+`<!-- END GENERATED name -->`) are rewritten from the same build so they
+cannot drift from the data.
+
+Conflict rule: an addition with the same id (date and type) as a CSIS event is
+a duplicate; the CSIS event wins and the addition is refused (reported on
+stderr and in the README), never merged silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import re
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from forecasting.domain.records import (
+    EVENT_COLUMNS,
+    EventRecord,
+    FieldProblem,
+    RecordFileError,
+    read_events_csv,
+    write_csv,
+)
+from forecasting.domain.vocabulary import EVENT_TYPES
+from forecasting.ingest.csis import (
+    CSIS_CITATION,
+    LABELS,
+    CsisCorrection,
+    CsisMapping,
+    event_id,
+    map_csis_rows,
+    read_corrections_csv,
+    read_csis_csv,
+)
+from forecasting.settings import PROJECT_ROOT
+
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+CURATION_DIR = SEEDS_DIR / "curation"
+# CI and developers have shared/ beside the clone.
+DEFAULT_CSIS_PATH = PROJECT_ROOT.parent / "shared" / "data" / "csis-provocations.csv"
+FIRST_YEAR_TABLE = 1958
+
+
+@dataclass
+class Curation:
+    events: list[EventRecord]
+    mapping: CsisMapping
+    corrections: list[CsisCorrection]
+    additions: list[EventRecord]
+    refused_additions: list[EventRecord]
+
+
+def build(csis_path: Path, curation_dir: Path = CURATION_DIR) -> Curation:
+    """Map the CSIS file, apply corrections, add the additions; raise RecordFileError on bad input."""
+    rows = read_csis_csv(csis_path)
+    corrections_path = curation_dir / "corrections.csv"
+    corrections = read_corrections_csv(corrections_path) if corrections_path.exists() else []
+    mapping = map_csis_rows(rows, str(csis_path), corrections)
+    additions = read_events_csv(curation_dir / "additions.csv")
+    _check_addition_ids(additions, curation_dir / "additions.csv")
+    csis_ids = {e.id for e in mapping.events}
+    accepted = [a for a in additions if a.id not in csis_ids]
+    refused = [a for a in additions if a.id in csis_ids]
+    events = sorted(mapping.events + accepted, key=lambda e: (e.date, e.id))
+    return Curation(events, mapping, corrections, accepted, refused)
+
+
+def _check_addition_ids(additions: list[EventRecord], path: Path) -> None:
+    problems = [
+        FieldProblem(str(path), 0, "id", f"{a.id!r} should be {event_id(a.date, a.event_type)!r} (date and event type)")
+        for a in additions
+        if a.id != event_id(a.date, a.event_type)
+    ]
+    if problems:
+        raise RecordFileError(problems)
+
+
+def events_csv_text(events: list[EventRecord]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(EVENT_COLUMNS), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for event in events:
+        writer.writerow(event.as_row())
+    return buffer.getvalue()
+
+
+# --- README sections -------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def vocabulary_section() -> str:
+    lines = ["| event type | weapons_test default | meaning |", "| --- | --- | --- |"]
+    for name, kind in EVENT_TYPES.items():
+        lines.append(f"| `{name}` | {'true' if kind.weapons_test_default else 'false'} | {_md(kind.meaning)} |")
+    return "\n".join(lines)
+
+
+def labels_section() -> str:
+    lines = [
+        "| CSIS type | CSIS event label | event type(s) | description rules |",
+        "| --- | --- | --- | --- |",
+    ]
+    for (kind, label), rule in sorted(LABELS.items()):
+        types = " + ".join(f"`{t}`" for t in rule.types) if rule.types else f"left out: {rule.left_out}"
+        notes = []
+        if rule.generic:
+            notes.append("generic launch: cruise / surface-to-air / artillery-shell rules")
+        if rule.rockets:
+            notes.append("600 mm rule")
+        if "ballistic_missile" in rule.types:
+            notes.append("hypersonic rule")
+        lines.append(f"| {kind} | {_md(label)} | {types} | {'; '.join(notes)} |")
+    return "\n".join(lines)
+
+
+def corrections_section(curation: Curation) -> str:
+    if not curation.corrections:
+        return "No corrections."
+    lines = [
+        "| CSIS date | CSIS label | part | field | value | reason | source |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in curation.corrections:
+        lines.append(
+            f"| {c.csis_date} | {_md(c.csis_event)} | {c.event_type or 'all'} | {c.field} | {c.value or '(empty)'} "
+            f"| {_md(c.reason)} | {_md(c.source)} |"
+        )
+    return "\n".join(lines)
+
+
+def additions_section(curation: Curation) -> str:
+    lines = [f"{len(curation.additions)} weapons tests added beyond CSIS.", ""]
+    lines += ["| id | count | source |", "| --- | --- | --- |"]
+    for a in curation.additions:
+        lines.append(f"| {a.id} | {'' if a.count is None else a.count} | {_md(a.source)} |")
+    if curation.refused_additions:
+        lines += ["", "Refused as duplicates of a CSIS event (the CSIS event wins):", ""]
+        lines += [f"- {a.id}" for a in curation.refused_additions]
+    return "\n".join(lines)
+
+
+def coverage_section(curation: Curation) -> str:
+    csis_rows = Counter(a.date.year for a in curation.mapping.accounting)
+    events = Counter(e.date.year for e in curation.events)
+    tests = Counter(e.date.year for e in curation.events if e.weapons_test)
+    added = Counter(a.date.year for a in curation.additions)
+    last_year = max(e.date.year for e in curation.events)
+    lines = [
+        "| year | CSIS rows | events | weapons tests | of which added |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for year in range(FIRST_YEAR_TABLE, last_year + 1):
+        lines.append(f"| {year} | {csis_rows[year]} | {events[year]} | {tests[year]} | {added[year]} |")
+    by_type = Counter(e.event_type for e in curation.events)
+    lines += ["", "| event type | events |", "| --- | --- |"]
+    lines += [f"| `{name}` | {by_type[name]} |" for name in EVENT_TYPES]
+    lines.append(f"| all | {len(curation.events)} |")
+    return "\n".join(lines)
+
+
+def accounting_section(curation: Curation) -> str:
+    outcomes = Counter(a.outcome for a in curation.mapping.accounting)
+    lines = [
+        f"{len(curation.mapping.accounting)} CSIS rows: {outcomes['mapped']} mapped, "
+        f"{outcomes['merged']} merged, {outcomes['left_out']} left out. "
+        "Line numbers are those of the reference file (header = line 1).",
+        "",
+        "| line | date | CSIS label | outcome | event id(s) | reason |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for a in curation.mapping.accounting:
+        lines.append(f"| {a.line} | {a.date} | {_md(a.label)} | {a.outcome} | {a.event_id} | {_md(a.reason)} |")
+    return "\n".join(lines)
+
+
+def readme_sections(curation: Curation) -> dict[str, str]:
+    return {
+        "vocabulary": vocabulary_section(),
+        "labels": labels_section(),
+        "corrections": corrections_section(curation),
+        "additions": additions_section(curation),
+        "coverage": coverage_section(curation),
+        "accounting": accounting_section(curation),
+    }
+
+
+def render_readme(text: str, sections: dict[str, str], name: str = "seeds/README.md") -> str:
+    """Replace each generated section between its markers; raise ValueError when a marker is missing."""
+    for section, body in sections.items():
+        pattern = re.compile(
+            rf"(<!-- BEGIN GENERATED {section} -->\n)(?:.*?\n)?(<!-- END GENERATED {section} -->)", re.S
+        )
+        if not pattern.search(text):
+            raise ValueError(f"{name}: markers for generated section {section!r} are missing")
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_seeds(curation: Curation, seeds_dir: Path = SEEDS_DIR) -> None:
+    """Write events.csv (via records.write_csv) and the README's generated sections; nothing on error."""
+    readme_path = seeds_dir / "README.md"
+    readme = render_readme(readme_path.read_text(encoding="utf-8"), readme_sections(curation), str(readme_path))
+    handle, temp = tempfile.mkstemp(dir=seeds_dir, prefix=".events.csv.")
+    os.close(handle)
+    try:
+        write_csv(Path(temp), EVENT_COLUMNS, (e.as_row() for e in curation.events))
+        read_events_csv(Path(temp))  # every written row must read back as a valid event
+        os.replace(temp, seeds_dir / "events.csv")
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _write_atomically(readme_path, readme)
+
+
+def check_seeds(curation: Curation, seeds_dir: Path = SEEDS_DIR) -> list[str]:
+    """Differences between the committed seed files and a fresh build (empty when up to date)."""
+    problems = []
+    events_path = seeds_dir / "events.csv"
+    if not events_path.exists() or events_path.read_text(encoding="utf-8") != events_csv_text(curation.events):
+        problems.append(f"{events_path} differs from a rebuild")
+    readme_path = seeds_dir / "README.md"
+    text = readme_path.read_text(encoding="utf-8")
+    if render_readme(text, readme_sections(curation), str(readme_path)) != text:
+        problems.append(f"{readme_path}: generated sections differ from a rebuild")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m forecasting.ingest.curation", description=__doc__.splitlines()[0])
+    parser.add_argument("--csis", type=Path, default=DEFAULT_CSIS_PATH, help="the CSIS reference CSV")
+    parser.add_argument("--check", action="store_true", help="compare with the committed seeds, write nothing")
+    args = parser.parse_args(argv)
+    try:
+        curation = build(args.csis)
+        if args.check:
+            problems = check_seeds(curation)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1 if problems else 0
+        write_seeds(curation)
+    except (RecordFileError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for refused in curation.refused_additions:
+        print(f"refused addition {refused.id}: CSIS already has this event", file=sys.stderr)
+    outcomes = Counter(a.outcome for a in curation.mapping.accounting)
+    print(
+        f"wrote {len(curation.events)} events ({len(curation.mapping.events)} from CSIS, "
+        f"{len(curation.additions)} added); CSIS rows: {dict(outcomes)}"
+    )
+    return 0
+
+
+__all__ = ["CSIS_CITATION", "Curation", "build", "check_seeds", "events_csv_text", "main", "write_seeds"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,452 @@
+"""The forecast ledger: a public, unchangeable track record of the forecasts the service published.
+
+When a model version becomes active (the service loads it, or `provocast
+retrain` promotes it), `record_version` writes its forecast for every
+election whose window has not closed yet: the default window around the
+election, the weapons group, the version's default model, with climatology's
+probability for the same window beside it. One entry per version, election,
+window and group; recording again is a no-op (insert if absent), so every
+worker and replica may do it.
+
+A window closes when the store's history reaches its last day (the history
+end is the latest event date; it moves forward as events are imported).
+`score_closed` then fills the entry's outcome once: the observed count, the
+Brier score and log loss of P(at least one) beside climatology's, and
+whether the count fell inside the 80% and 95% intervals. Events added to the
+store later for a window already scored do not change its score: the ledger
+keeps what was known when it closed.
+
+Nothing here updates a forecast or deletes an entry, and the database
+refuses both (triggers of migration 0003). Plain functions over a Session,
+like the registry; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from forecasting.domain.history import History
+from forecasting.domain.records import ElectionRecord
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.evaluation.scoring import brier, log_loss
+from forecasting.features.series import daily_counts
+from forecasting.models.base import ForecastRequestError
+from forecasting.serving import plain_words
+from forecasting.serving.forecaster import Forecaster, ServedForecast
+from forecasting.store.history_loader import load_history
+from forecasting.store.repository import list_elections
+from forecasting.store.tables import EventRow, LedgerEntryRow, utc_now
+
+LEDGER_GROUP = WEAPONS_GROUP
+DEFAULT_DAYS_BEFORE = 30
+DEFAULT_DAYS_AFTER = 30
+ENTRY_KEY = ("version_id", "election_id", "window_start", "window_end", "event_group")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    version_id: str
+    election_id: str
+    election_date: dt.date
+    country: str
+    kind: str
+    window_start: dt.date
+    window_end: dt.date
+    event_group: str
+    model: str
+    data_cutoff: dt.date
+    probability_any: float
+    expected_count: float
+    lower_80: int
+    upper_80: int
+    lower_95: int
+    upper_95: int
+    climatology_probability_any: float
+    election_effect: float | None
+    election_effect_lower: float | None
+    election_effect_upper: float | None
+    recorded_at: dt.datetime
+    observed_count: int | None = None
+    brier: float | None = None
+    log_loss: float | None = None
+    climatology_brier: float | None = None
+    climatology_log_loss: float | None = None
+    inside_80: bool | None = None
+    inside_95: bool | None = None
+    history_end: dt.date | None = None
+    scored_at: dt.datetime | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.scored_at is not None
+
+    @property
+    def observed_any(self) -> bool | None:
+        return None if self.observed_count is None else self.observed_count > 0
+
+    def in_words(self) -> str:
+        said = (
+            f"said {plain_words.percent(self.probability_any)} ({plain_words.chance(self.probability_any)}) that at "
+            f"least one weapons test would happen between {self.window_start} and {self.window_end}, with "
+            f"{self.expected_count:.1f} test days expected (climatology: {plain_words.percent(self.climatology_probability_any)})"
+        )
+        if not self.scored:
+            return f"{said}; the window has not closed yet, so it is not scored."
+        assert self.observed_count is not None and self.brier is not None and self.climatology_brier is not None
+        happened = f"{self.observed_count} test day{'s' if self.observed_count != 1 else ''} happened"
+        inside = "inside" if self.inside_80 else "outside"
+        verdict = (
+            "closer than"
+            if self.brier < self.climatology_brier
+            else "further off than"
+            if self.brier > self.climatology_brier
+            else "as close as"
+        )
+        return (
+            f"{said}; {happened} ({inside} its 80% range {self.lower_80}-{self.upper_80}). Its probability was "
+            f"{verdict} climatology's (Brier {self.brier:.3f} against {self.climatology_brier:.3f}; 0 is perfect)."
+        )
+
+
+@dataclass(frozen=True)
+class SkippedElection:
+    election_id: str
+    reason: str
+
+
+@dataclass
+class RecordResult:
+    version_id: str
+    recorded: list[str] = field(default_factory=list)  # election ids newly written
+    already: list[str] = field(default_factory=list)  # entries that were there (this is idempotent)
+    skipped: list[SkippedElection] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = f"ledger: version {self.version_id}: recorded {len(self.recorded)}, already recorded {len(self.already)}"
+        return text + (f", not recordable {len(self.skipped)}" if self.skipped else "")
+
+
+@dataclass
+class ScoreResult:
+    history_end: dt.date | None
+    scored: list[LedgerEntry] = field(default_factory=list)
+    waiting: int = 0  # entries whose window has not closed yet
+
+    def describe(self) -> str:
+        through = f"history through {self.history_end}" if self.history_end else "no events in the store"
+        return f"ledger: scored {len(self.scored)} closed window(s), {self.waiting} still open ({through})"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A version's track record: how its scored forecasts did, beside climatology on the same windows."""
+
+    version_id: str
+    entries: int
+    scored: int
+    with_event: int
+    mean_probability: float | None
+    brier: float | None
+    climatology_brier: float | None
+    log_loss: float | None
+    climatology_log_loss: float | None
+    brier_skill_vs_climatology: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+    next_close: dt.date | None  # the earliest window end still to be scored
+
+    def in_words(self) -> str:
+        if self.scored == 0:
+            upcoming = f"; the first closes on {self.next_close}" if self.next_close else ""
+            return (
+                f"{self.entries} forecast{'s' if self.entries != 1 else ''} recorded, none scored yet: no window it "
+                f"forecast has closed{upcoming}."
+            )
+        assert self.brier is not None and self.climatology_brier is not None and self.coverage_80 is not None
+        verdict = (
+            "better than"
+            if self.brier < self.climatology_brier - 1e-12
+            else "worse than"
+            if self.brier > self.climatology_brier + 1e-12
+            else "the same as"
+        )
+        inside = round(self.coverage_80 * self.scored)
+        return (
+            f"{self.scored} of {self.entries} forecasts scored (a test happened in {self.with_event} of those windows). "
+            f"Mean Brier score {self.brier:.3f} against climatology's {self.climatology_brier:.3f} on the same windows "
+            f"(0 is perfect, lower is better): {verdict} the long-run seasonal rate. The count fell inside the 80% "
+            f"range in {inside} of {self.scored}."
+            + (" Few windows have closed, so this says little yet." if self.scored < 10 else "")
+        )
+
+
+# --- which windows a version publishes -------------------------------------------------
+
+
+def election_window(election: ElectionRecord, days_before: int, days_after: int) -> tuple[dt.date, dt.date]:
+    return election.date - dt.timedelta(days=days_before), election.date + dt.timedelta(days=days_after)
+
+
+def history_end(session: Session) -> dt.date | None:
+    """The latest event date in the store: windows ending on or before it have closed."""
+    return session.scalar(select(func.max(EventRow.date)))
+
+
+def _row_values(
+    forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime
+) -> dict[str, object]:
+    intervals = {round(i.level * 100): i for i in forecast.intervals}
+    effect = forecast.election_effect
+    rounded = lambda value: None if value is None else round(float(value), 6)  # noqa: E731 - as the API rounds
+    return {
+        "version_id": version_id,
+        "election_id": election.id,
+        "election_date": election.date,
+        "country": election.country,
+        "kind": election.kind,
+        "window_start": forecast.start,
+        "window_end": forecast.end,
+        "event_group": forecast.event_group,
+        "model": forecast.model,
+        "data_cutoff": forecast.data_cutoff,
+        "probability_any": rounded(forecast.probability_any),
+        "expected_count": rounded(forecast.expected_count),
+        "lower_80": intervals[80].lower,
+        "upper_80": intervals[80].upper,
+        "lower_95": intervals[95].lower,
+        "upper_95": intervals[95].upper,
+        "climatology_probability_any": rounded(forecast.baseline_probability_any),
+        "election_effect": rounded(effect.ratio),
+        "election_effect_lower": rounded(effect.lower),
+        "election_effect_upper": rounded(effect.upper),
+        "recorded_at": now,
+    }
+
+
+def _insert_if_absent(session: Session, values: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on the entry's key; True when a row was written."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(LedgerEntryRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(ENTRY_KEY))
+        .returning(LedgerEntryRow.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def record_version(
+    session: Session,
+    forecaster: Forecaster,
+    elections: Iterable[ElectionRecord],
+    *,
+    days_before: int = DEFAULT_DAYS_BEFORE,
+    days_after: int = DEFAULT_DAYS_AFTER,
+    now: dt.datetime | None = None,
+) -> RecordResult:
+    """Write the version's forecast for every election whose window is still open (idempotent).
+
+    Open: the window ends after the data cutoff and after the store's history
+    end. A window that had already opened by the data cutoff, or that ends
+    beyond the forecast horizon, is not forecast by this version and is
+    listed in `skipped`.
+    """
+    version_id = forecaster.version
+    if not version_id:
+        raise ValueError("only a registry version's forecasts go into the ledger (the forecaster has no version id)")
+    now = now or utc_now()
+    end_of_history = history_end(session)
+    result = RecordResult(version_id)
+    for election in sorted(elections, key=lambda e: (e.date, e.id)):
+        start, end = election_window(election, days_before, days_after)
+        if end <= forecaster.cutoff or (end_of_history is not None and end <= end_of_history):
+            continue  # closed: nothing to forecast
+        try:
+            forecast = forecaster.forecast(start, end, [LEDGER_GROUP])
+        except ForecastRequestError as error:
+            result.skipped.append(SkippedElection(election.id, str(error)))
+            continue
+        if _insert_if_absent(session, _row_values(forecast, election, version_id, now)):
+            result.recorded.append(election.id)
+        else:
+            result.already.append(election.id)
+    return result
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def score_closed(session: Session, history: History, now: dt.datetime | None = None) -> ScoreResult:
+    """Fill the outcome of every unscored entry whose window the history now covers.
+
+    The UPDATE only touches rows whose outcome is still NULL, so two
+    processes scoring at once fill each entry once.
+    """
+    now = now or utc_now()
+    end_of_history = history.last_event_date if not history.events.empty else None
+    pending = session.scalars(select(LedgerEntryRow).where(LedgerEntryRow.scored_at.is_(None))).all()
+    result = ScoreResult(end_of_history)
+    for row in pending:
+        if end_of_history is None or row.window_end > end_of_history:
+            result.waiting += 1
+            continue
+        outcome = _outcome(row, history, end_of_history, now)
+        written = session.execute(
+            update(LedgerEntryRow)
+            .where(LedgerEntryRow.id == row.id, LedgerEntryRow.scored_at.is_(None))
+            .values(**outcome)
+            .returning(LedgerEntryRow.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if written:
+            result.scored.append(_entry_from_values(row, outcome))
+    return result
+
+
+def _outcome(row: LedgerEntryRow, history: History, end_of_history: dt.date, now: dt.datetime) -> dict[str, object]:
+    observed = int(daily_counts(history.events, EVENT_GROUPS[row.event_group], row.window_start, row.window_end).sum())
+    happened = np.array([1.0 if observed > 0 else 0.0])
+    return {
+        "observed_count": observed,
+        "brier": round(float(brier(np.array([row.probability_any]), happened)[0]), 6),
+        "log_loss": round(float(log_loss(np.array([row.probability_any]), happened)[0]), 6),
+        "climatology_brier": round(float(brier(np.array([row.climatology_probability_any]), happened)[0]), 6),
+        "climatology_log_loss": round(float(log_loss(np.array([row.climatology_probability_any]), happened)[0]), 6),
+        "inside_80": row.lower_80 <= observed <= row.upper_80,
+        "inside_95": row.lower_95 <= observed <= row.upper_95,
+        "history_end": end_of_history,
+        "scored_at": now,
+    }
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _entry(row: LedgerEntryRow) -> LedgerEntry:
+    values = {name: getattr(row, name) for name in LedgerEntry.__dataclass_fields__}
+    values["recorded_at"] = _as_utc(row.recorded_at)
+    values["scored_at"] = _as_utc(row.scored_at)
+    return LedgerEntry(**values)
+
+
+def _entry_from_values(row: LedgerEntryRow, outcome: dict[str, object]) -> LedgerEntry:
+    entry = _entry(row)
+    return LedgerEntry(**{**entry.__dict__, **outcome, "scored_at": _as_utc(outcome["scored_at"])})  # type: ignore[arg-type]
+
+
+def list_entries(
+    session: Session,
+    *,
+    version_id: str | None = None,
+    election_id: str | None = None,
+    scored: bool | None = None,
+) -> list[LedgerEntry]:
+    """Entries by election date, then version (oldest first)."""
+    query = select(LedgerEntryRow).order_by(
+        LedgerEntryRow.election_date, LedgerEntryRow.election_id, LedgerEntryRow.recorded_at, LedgerEntryRow.id
+    )
+    if version_id is not None:
+        query = query.where(LedgerEntryRow.version_id == version_id)
+    if election_id is not None:
+        query = query.where(LedgerEntryRow.election_id == election_id)
+    if scored is not None:
+        query = query.where(LedgerEntryRow.scored_at.is_not(None) if scored else LedgerEntryRow.scored_at.is_(None))
+    return [_entry(row) for row in session.scalars(query)]
+
+
+def summarize(entries: Iterable[LedgerEntry]) -> list[VersionRecord]:
+    """Per version (in order of first recording): the track record of its scored entries."""
+    by_version: dict[str, list[LedgerEntry]] = {}
+    for entry in sorted(entries, key=lambda e: (e.recorded_at, e.id)):
+        by_version.setdefault(entry.version_id, []).append(entry)
+    return [_version_record(version_id, items) for version_id, items in by_version.items()]
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 6) if values else None
+
+
+def _version_record(version_id: str, entries: list[LedgerEntry]) -> VersionRecord:
+    done = [e for e in entries if e.scored]
+    open_ends = [e.window_end for e in entries if not e.scored]
+    brier_mean = _mean([e.brier for e in done])  # type: ignore[misc]
+    climatology = _mean([e.climatology_brier for e in done])  # type: ignore[misc]
+    skill = None if brier_mean is None or not climatology else round(1 - brier_mean / climatology, 6)
+    return VersionRecord(
+        version_id=version_id,
+        entries=len(entries),
+        scored=len(done),
+        with_event=sum(1 for e in done if e.observed_any),
+        mean_probability=_mean([e.probability_any for e in done]),
+        brier=brier_mean,
+        climatology_brier=climatology,
+        log_loss=_mean([e.log_loss for e in done]),  # type: ignore[misc]
+        climatology_log_loss=_mean([e.climatology_log_loss for e in done]),  # type: ignore[misc]
+        brier_skill_vs_climatology=skill,
+        coverage_80=_mean([1.0 if e.inside_80 else 0.0 for e in done]),
+        coverage_95=_mean([1.0 if e.inside_95 else 0.0 for e in done]),
+        next_close=min(open_ends) if open_ends else None,
+    )
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    history_end: dt.date | None
+    entries: list[LedgerEntry]
+    versions: list[VersionRecord]
+
+
+def track_record(
+    session: Session, *, version_id: str | None = None, election_id: str | None = None, scored: bool | None = None
+) -> TrackRecord:
+    """The entries asked for, and the full record of every version (whatever the filters)."""
+    entries = list_entries(session, version_id=version_id, election_id=election_id, scored=scored)
+    versions = summarize(list_entries(session, version_id=version_id))
+    return TrackRecord(history_end(session), entries, versions)
+
+
+# --- what the service, the retrain and the CLI run ------------------------------------------------
+
+
+def record_and_score(
+    factory: sessionmaker[Session],
+    forecaster: Forecaster | None,
+    *,
+    days_before: int = DEFAULT_DAYS_BEFORE,
+    days_after: int = DEFAULT_DAYS_AFTER,
+) -> tuple[RecordResult | None, ScoreResult]:
+    """Record the forecaster's version (if given), then score what has closed: two short transactions."""
+    recorded = None
+    if forecaster is not None:
+        with factory.begin() as session:
+            recorded = record_version(
+                session, forecaster, list_elections(session), days_before=days_before, days_after=days_after
+            )
+    return recorded, score_pending(factory)
+
+
+def score_pending(factory: sessionmaker[Session]) -> ScoreResult:
+    """Score every closed window (the history is read only when some entry waits for it)."""
+    with factory.begin() as session:
+        waiting = session.scalar(
+            select(func.count()).select_from(LedgerEntryRow).where(LedgerEntryRow.scored_at.is_(None))
+        )
+        if not waiting:
+            return ScoreResult(history_end(session))
+        return score_closed(session, load_history(session))

@@ -1,0 +1,219 @@
+"""Training a model set: every model for every event group, fitted at one cutoff, with its backtest.
+
+The backtest that comes with a model set decides the default model (best
+out-of-sample log loss on election windows), the ensemble's weights, and the
+skill figures every forecast carries (see `forecasting.serving.model_set`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+
+from forecasting.domain.history import History
+from forecasting.domain.vocabulary import EVENT_GROUPS
+from forecasting.domain.window import WindowSpec
+from forecasting.evaluation.backtest import (
+    BEST_SO_FAR,
+    ENSEMBLE,
+    BacktestConfig,
+    run_backtest,
+)
+from forecasting.evaluation.report import ALL_ELECTIONS, best_model, report_dict, summary_table
+from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
+from forecasting.models.base import CountModel, ModelFitError
+from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
+from forecasting.models.ensemble import EnsembleModel, stacking_weights
+from forecasting.serving.model_set import ModelSkill, TrainedModelSet
+
+DEFAULT_TRAINING_HORIZON = 30
+
+
+def history_hash(history: History, cutoff: date) -> str:
+    """A fingerprint of everything a model set fitted at the cutoff can see."""
+    known = history.known_at(cutoff)
+    digest = hashlib.sha256()
+    for frame in (known.events, known.elections, known.exercises):
+        digest.update(frame.to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def train_model_set(
+    history: History,
+    cutoff: date | None = None,
+    groups: tuple[str, ...] = tuple(EVENT_GROUPS),
+    backtest_config: BacktestConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainedModelSet:
+    """Backtest on the weapons group, then fit every model for every group at the cutoff."""
+    say = progress or (lambda message: None)
+    cutoff = cutoff or history.last_event_date
+    history = history.known_at(cutoff)
+    config = backtest_config or BacktestConfig(horizons=(DEFAULT_TRAINING_HORIZON,))
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    say(f"backtesting {len(config.models)} models at a {config.horizons[0]}-day horizon")
+    result = run_backtest(history, config)
+    timings["backtest_seconds"] = time.perf_counter() - started
+    report = report_dict(result, timings["backtest_seconds"])
+    table = summary_table(result)
+    horizon = config.horizons[0]
+    weights = _final_ensemble_weights(report, list(config.models), horizon)
+
+    models: dict[str, dict[str, CountModel]] = {}
+    failures: list[dict[str, str]] = []
+    started = time.perf_counter()
+    for group in groups:
+        say(f"fitting models for {group}")
+        event_types = EVENT_GROUPS[group]
+        fitted = _fit_each(history, cutoff, group, list(config.models), config.window, failures)
+        if BASELINE not in fitted:
+            raise ModelFitError(BASELINE, f"the baseline could not be fitted for {group}")
+        try:
+            ensemble = EnsembleModel(event_types, config.window, weights=weights)
+            fitted[ENSEMBLE] = ensemble.use_components(fitted, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
+        models[group] = fitted
+        timings[f"fit_{group}_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+
+    candidates = [m for m in table["model"].unique() if m != BEST_SO_FAR]
+    default_model = best_model(table, horizon, candidates)
+    with_election_term = [m for m in candidates if _has_election_term(m)]
+    effect_model = best_model(table, horizon, with_election_term) if with_election_term else default_model
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(UTC),
+        default_model=default_model,
+        effect_model=effect_model,
+        models=models,
+        failures=failures,
+        skill=_skills(table, horizon),
+        backtest=report,
+        timings=timings,
+    )
+
+
+def _fit_each(
+    history: History, cutoff: date, group: str, names: list[str], window: WindowSpec, failures: list[dict[str, str]]
+) -> dict[str, CountModel]:
+    """Fit the named models for one event group; each one that cannot be fitted is added to `failures`."""
+    fitted: dict[str, CountModel] = {}
+    for name in names:
+        try:
+            fitted[name] = build_model(name, EVENT_GROUPS[group], window).fit(history, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": name, "reason": error.reason})
+    return fitted
+
+
+def _has_election_term(name: str) -> bool:
+    return name == ENSEMBLE or COMPONENT_MODELS[name].has_election_term
+
+
+def _final_ensemble_weights(report: dict[str, Any], models: list[str], horizon: int) -> dict[str, float]:
+    """Stacking weights from every backtest window (all closed before the new cutoff)."""
+    rows = [r for r in report["forecasts"] if r["horizon"] == horizon and r["model"] in models]
+    by_window: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_window.setdefault(r["window_id"], {})[r["model"]] = r
+    complete = [w for w in by_window.values() if all(m in w for m in models)]
+    probabilities = np.array([[w[m]["probability_any"] for m in models] for w in complete]).reshape(
+        len(complete), len(models)
+    )
+    outcomes = np.array([float(w[models[0]]["observed_any"]) for w in complete])
+    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist()))
+
+
+def _skills(table, horizon: int) -> dict[str, ModelSkill]:
+    chosen = table[(table["horizon"] == horizon) & (table["group"] == ALL_ELECTIONS)]
+    climatology = chosen[chosen["model"] == BASELINE]
+    reference_log_loss = float(climatology["log_loss"].iloc[0]) if not climatology.empty else float("nan")
+    return {
+        row.model: ModelSkill(
+            model=row.model,
+            horizon_days=horizon,
+            election_windows=int(row.windows),
+            brier=float(row.brier),
+            log_loss=float(row.log_loss),
+            climatology_log_loss=reference_log_loss,
+            brier_skill_vs_climatology=row.brier_skill_vs_climatology,
+            brier_skill_vs_trailing_year=row.brier_skill_vs_trailing_year,
+            coverage_80=float(row.coverage_80),
+            coverage_95=float(row.coverage_95),
+        )
+        for row in chosen.itertuples()
+    }
+
+
+def fit_at_cutoff(
+    history: History,
+    cutoff: date,
+    group: str,
+    model: str,
+    reference: TrainedModelSet | None = None,
+) -> TrainedModelSet:
+    """One model (and climatology) fitted at a past cutoff, for "what would it have said then".
+
+    No backtest runs: the skill shown is the reference version's (usually the
+    active one). An ensemble takes its stacking weights from the reference's
+    backtest windows that had closed by the cutoff, equal weights without one.
+    """
+    history = history.known_at(cutoff)
+    event_types = EVENT_GROUPS[group]
+    components = (
+        list(reference.backtest["config"]["models"]) if reference and reference.backtest else list(COMPONENT_MODELS)
+    )
+    # A model without election terms shows the election effect of the reference's effect model, fitted here too.
+    effect_model = model if _has_election_term(model) or reference is None else reference.effect_model
+    wanted = list(dict.fromkeys([model, effect_model]))
+    names = [n for name in wanted for n in (components if name == ENSEMBLE else [name])]
+    failures: list[dict[str, str]] = []
+    fitted = _fit_each(
+        history, cutoff, group, list(dict.fromkeys(names + [BASELINE])), ELECTION_COVARIATE_WINDOW, failures
+    )
+    if ENSEMBLE in wanted:
+        weights = _weights_before(reference, components, cutoff)
+        try:
+            fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
+        except ModelFitError as error:
+            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
+    if model not in fitted:
+        reason = next((f["reason"] for f in failures if f["model"] == model), "not fitted")
+        raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
+    if effect_model not in fitted:
+        effect_model = model
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(UTC),
+        default_model=model,
+        effect_model=effect_model,
+        models={group: fitted},
+        failures=failures,
+        skill=dict(reference.skill) if reference else {},
+        backtest={},
+    )
+
+
+def _weights_before(reference: TrainedModelSet | None, models: list[str], cutoff: date) -> dict[str, float]:
+    if reference is None or not reference.backtest:
+        return {m: 1.0 / len(models) for m in models}
+    windows = {w["id"]: w for w in reference.backtest.get("windows", [])}
+    closed = {
+        "forecasts": [
+            r
+            for r in reference.backtest["forecasts"]
+            if r["window_id"] in windows and date.fromisoformat(windows[r["window_id"]]["end"]) <= cutoff
+        ]
+    }
+    horizon = reference.skill[BASELINE].horizon_days if BASELINE in reference.skill else DEFAULT_TRAINING_HORIZON
+    return _final_ensemble_weights(closed, models, horizon)

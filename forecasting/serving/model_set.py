@@ -1,0 +1,91 @@
+"""The trained model set: what one registry version stores and what the service loads to answer forecasts.
+
+It is plain JSON (`dumps`/`loads`, through `to_dict`/`from_dict`): fitted
+parameters, the backtest report, and each model's out-of-sample skill.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from forecasting.domain.vocabulary import WEAPONS_GROUP
+from forecasting.models.base import CountModel
+from forecasting.models.catalogue import model_from_dict
+
+BACKTESTED_GROUP = WEAPONS_GROUP
+
+
+@dataclass(frozen=True)
+class ModelSkill:
+    """Out-of-sample skill of one model on the backtest's election windows."""
+
+    model: str
+    horizon_days: int
+    election_windows: int
+    brier: float
+    log_loss: float
+    climatology_log_loss: float
+    brier_skill_vs_climatology: float | None
+    brier_skill_vs_trailing_year: float | None
+    coverage_80: float
+    coverage_95: float
+
+
+@dataclass
+class TrainedModelSet:
+    cutoff: date
+    data_hash: str
+    trained_at: datetime
+    default_model: str
+    effect_model: str  # the best-scoring model with an election term: it reports election effects
+    models: dict[str, dict[str, CountModel]]  # event group -> model name -> fitted model
+    failures: list[dict[str, str]]
+    skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
+    backtest: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def group_models(self, group: str) -> dict[str, CountModel]:
+        return self.models.get(group, {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "provocast.model_set/1",
+            "cutoff": self.cutoff.isoformat(),
+            "data_hash": self.data_hash,
+            "trained_at": self.trained_at.isoformat(),
+            "default_model": self.default_model,
+            "effect_model": self.effect_model,
+            "models": {g: {n: m.to_dict() for n, m in ms.items()} for g, ms in self.models.items()},
+            "failures": self.failures,
+            "skill": {n: s.__dict__ for n, s in self.skill.items()},
+            "backtest": self.backtest,
+            "timings": self.timings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainedModelSet:
+        if data.get("format") != "provocast.model_set/1":
+            raise ValueError(f"not a Provocast model set (format {data.get('format')!r})")
+        return cls(
+            cutoff=date.fromisoformat(data["cutoff"]),
+            data_hash=data["data_hash"],
+            trained_at=datetime.fromisoformat(data["trained_at"]),
+            default_model=data["default_model"],
+            effect_model=data["effect_model"],
+            models={g: {n: model_from_dict(spec) for n, spec in ms.items()} for g, ms in data["models"].items()},
+            failures=list(data["failures"]),
+            skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
+            backtest=data["backtest"],
+            timings=dict(data.get("timings", {})),
+        )
+
+
+def dumps(model_set: TrainedModelSet) -> str:
+    return json.dumps(model_set.to_dict(), separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> TrainedModelSet:
+    return TrainedModelSet.from_dict(json.loads(text))
