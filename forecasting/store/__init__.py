@@ -3,5 +3,5 @@
 `db` opens engines and sessions, `models` maps the tables, `migrate` runs the
 Alembic revisions in `migrations/`, `repository` reads and writes rows,
 `importing` validates and merges CSV files, `seeding` mirrors `seeds/` into the
-store, and `history_loader` turns the store into a `forecasting.domain.history.History`.
+store, and `repository.load_history` turns the store into a `forecasting.domain.history.History`.
 """
