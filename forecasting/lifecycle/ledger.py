@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord
 from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup
+from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.scoring import brier, log_loss
 from forecasting.features.series import daily_counts
 from forecasting.models.base import ForecastRequestError
@@ -54,8 +55,6 @@ from forecasting.store.ledger import (
 from forecasting.store.repository import list_elections, load_history
 
 LEDGER_GROUP = EventGroup.WEAPONS
-DEFAULT_DAYS_BEFORE = 30
-DEFAULT_DAYS_AFTER = 30
 
 
 @dataclass(frozen=True)
@@ -133,10 +132,6 @@ class VersionRecord:
 # --- which windows a version publishes -------------------------------------------------
 
 
-def election_window(election: ElectionRecord, days_before: int, days_after: int) -> tuple[dt.date, dt.date]:
-    return election.date - dt.timedelta(days=days_before), election.date + dt.timedelta(days=days_after)
-
-
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)  # as the API rounds
 
@@ -176,8 +171,8 @@ def record_version(
     forecaster: Forecaster,
     elections: Iterable[ElectionRecord],
     *,
-    days_before: int = DEFAULT_DAYS_BEFORE,
-    days_after: int = DEFAULT_DAYS_AFTER,
+    days_before: int,
+    days_after: int,
     now: dt.datetime | None = None,
 ) -> RecordResult:
     """Write the version's forecast for every election whose window is still open (idempotent).
@@ -192,9 +187,11 @@ def record_version(
         raise ValueError("only a registry version's forecasts go into the ledger (the forecaster has no version id)")
     now = now or utc_now()
     end_of_history = history_end(session)
+    window = WindowSpec(days_before, days_after)
     result = RecordResult(version_id)
     for election in sorted(elections, key=lambda e: (e.date, e.id)):
-        start, end = election_window(election, days_before, days_after)
+        dates = window.around(election.date)
+        start, end = dates.start, dates.end
         if end <= forecaster.cutoff or (end_of_history is not None and end <= end_of_history):
             continue  # closed: nothing to forecast
         try:
@@ -312,8 +309,8 @@ def record_and_score(
     factory: sessionmaker[Session],
     forecaster: Forecaster | None,
     *,
-    days_before: int = DEFAULT_DAYS_BEFORE,
-    days_after: int = DEFAULT_DAYS_AFTER,
+    days_before: int,
+    days_after: int,
 ) -> tuple[RecordResult | None, ScoreResult]:
     """Record the forecaster's version (if given), then score what has closed: two short transactions."""
     recorded = None

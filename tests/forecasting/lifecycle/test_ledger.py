@@ -26,6 +26,7 @@ from tests.fixtures import shipped_seeds_dir
 
 MIDTERM = "us-midterm-2026-11-03"
 # A window short enough to close before today: 30 days before the 2026 midterm to 5 days after.
+DEFAULT_WINDOW = {"days_before": 30, "days_after": 30}  # the settings' default window
 SHORT = {"days_before": 30, "days_after": 5}
 SHORT_WINDOW = (date(2026, 10, 4), date(2026, 11, 8))
 
@@ -75,7 +76,7 @@ def add_weapons_test(factory: sessionmaker[Session], day: date, kind: str = "bal
 
 def test_records_each_open_election_once_with_the_served_numbers(store, forecaster: Forecaster) -> None:
     with write_transaction(store) as session:
-        first = ledger.record_version(session, forecaster, list_elections(session))
+        first = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
     cutoff = forecaster.cutoff
     open_windows = [
         e
@@ -103,7 +104,7 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
     assert not midterm.scored and midterm.observed_count is None
 
     with write_transaction(store) as session:
-        again = ledger.record_version(session, forecaster, list_elections(session))
+        again = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
     assert again.recorded == [] and again.already == first.recorded
     with store() as session:
         assert stored_ledger.list_entries(session) == entries
@@ -221,11 +222,11 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
 
 
 def test_record_and_score_runs_in_its_own_transactions(store, forecaster: Forecaster) -> None:
-    recorded, scored = ledger.record_and_score(store, forecaster)
+    recorded, scored = ledger.record_and_score(store, forecaster, **DEFAULT_WINDOW)
     assert recorded is not None and MIDTERM in recorded.recorded
     assert scored.scored == [] and scored.waiting == len(recorded.recorded)
     assert "recorded" in recorded.describe() and "still open" in scored.describe()
-    nothing, _ = ledger.record_and_score(store, None)
+    nothing, _ = ledger.record_and_score(store, None, **DEFAULT_WINDOW)
     assert nothing is None
 
 
@@ -233,7 +234,7 @@ def test_only_registry_versions_are_recorded(store, warm_forecaster: Forecaster)
     anonymous = copy.copy(warm_forecaster)
     anonymous.version = None
     with write_transaction(store) as session, pytest.raises(ValueError, match="no version id"):
-        ledger.record_version(session, anonymous, list_elections(session))
+        ledger.record_version(session, anonymous, list_elections(session), **DEFAULT_WINDOW)
 
 
 def test_provocast_retrain_records_the_version_it_promotes(trained_artifact: Path) -> None:
