@@ -159,7 +159,7 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
         return artifact
 
 
-def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):  # type: ignore[no-untyped-def]
+def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):
     """Store a trained artifact as a new version (and make it active): how tests get a model without training."""
     from forecasting.store import registry
 

@@ -35,7 +35,7 @@ FAST = {
 
 
 def fast_settings(**overrides: object) -> Settings:
-    return Settings(**{**FAST, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**FAST, **overrides})
 
 
 @pytest.fixture
@@ -86,8 +86,8 @@ def test_same_data_and_settings_are_skipped_unless_forced_then_equal_skill_is_pr
     assert decision is not None and forced.status == "promoted"
     assert decision.candidate_log_loss == decision.active_log_loss  # the same seeds give the same backtest
     assert decision.compared_windows > 0 and "no worse, promoted" in decision.reason
-    assert forced.previous_active == first.version.id  # type: ignore[union-attr]
-    assert statuses(store) == {first.version.id: "retired", forced.version.id: "active"}  # type: ignore[union-attr]
+    assert forced.previous_active == first.version.id
+    assert statuses(store) == {first.version.id: "retired", forced.version.id: "active"}
 
 
 def test_never_keeps_the_candidate_and_the_active_version(store: sessionmaker[Session]) -> None:
@@ -95,7 +95,7 @@ def test_never_keeps_the_candidate_and_the_active_version(store: sessionmaker[Se
     kept = retrain(store, settings=fast_settings(), rule="never", force=True, say=quiet)
 
     assert kept.status == "candidate" and not kept.promoted
-    assert statuses(store) == {first.version.id: "active", kept.version.id: "candidate"}  # type: ignore[union-attr]
+    assert statuses(store) == {first.version.id: "active", kept.version.id: "candidate"}
 
 
 def test_auto_compares_with_the_full_model_set_on_shared_election_windows_and_always_overrides(
@@ -128,7 +128,7 @@ def test_auto_compares_with_the_full_model_set_on_shared_election_windows_and_al
     always = retrain(store, settings=fast_settings(), rule="always", force=True, say=quiet)
     assert always.promoted and always.decision is not None and always.decision.reason == "--promote always"
     with store() as session:
-        assert registry.active_version_id(session) == always.version.id  # type: ignore[union-attr]
+        assert registry.active_version_id(session) == always.version.id
 
 
 def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact: Path) -> None:
@@ -139,11 +139,11 @@ def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact:
         status="active",
         created_at=None,
         promoted_at=None,
-        retired_at=None,  # type: ignore[arg-type]
+        retired_at=None,
         data_cutoff=date(2026, 8, 20),
         data_hash="h",
         trained_at=None,
-        default_model=data["default_model"],  # type: ignore[arg-type]
+        default_model=data["default_model"],
         effect_model=data["effect_model"],
         metrics=metrics,
         artifact_sha256="s",
@@ -162,7 +162,7 @@ def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact:
     assert decide_promotion(better, version, "auto").promote
     kept = decide_promotion(worse, version, "auto")
     assert not kept.promote and "worse, kept as a candidate" in kept.reason
-    assert kept.candidate_log_loss == pytest.approx(kept.active_log_loss + 0.01)  # type: ignore[operator]
+    assert kept.candidate_log_loss == pytest.approx(kept.active_log_loss + 0.01)
     assert decide_promotion(worse, version, "always").promote
     assert not decide_promotion(better, version, "never").promote
     assert decide_promotion(worse, None, "auto").promote
@@ -191,7 +191,7 @@ def test_a_job_follows_the_retrain_and_records_its_outcome(store: sessionmaker[S
     with store() as session:
         done = jobs.get_job(session, job.id)
     assert done is not None and done.status == JobStatus.SUCCEEDED and done.exit_code == 0
-    assert done.version_id == outcome.version.id and done.promoted is True  # type: ignore[union-attr]
+    assert done.version_id == outcome.version.id and done.promoted is True
     assert done.output.splitlines() == outcome.lines and done.started_at is not None and done.finished_at is not None
 
 

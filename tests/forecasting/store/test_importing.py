@@ -26,12 +26,12 @@ def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     return sessions
 
 
-def stored_events(sessions: sessionmaker[Session]) -> list:  # type: ignore[type-arg]
+def stored_events(sessions: sessionmaker[Session]) -> list:
     with write_transaction(sessions) as session:
         return event_records(session)
 
 
-def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):  # type: ignore[no-untyped-def]
+def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):
     batch = read_import_file(path, "seed")
     with write_transaction(sessions) as session:
         return import_events(session, batch, **options)
@@ -118,4 +118,4 @@ def test_export_then_import_into_an_empty_store_round_trips(
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown import format 'xml'"):
-        read_import_file(tmp_path / "x.csv", "xml")  # type: ignore[arg-type]
+        read_import_file(tmp_path / "x.csv", "xml")

@@ -34,7 +34,7 @@ def older_snapshot(csis_file: Path, target: Path) -> Path:
     return target
 
 
-def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):  # type: ignore[no-untyped-def]
+def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):
     batch = read_import_file(path, "csis", shipped_seeds_dir())
     with write_transaction(sessions) as session:
         return import_events(session, batch, **options)

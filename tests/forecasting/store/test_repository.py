@@ -55,7 +55,7 @@ def new_event(**changes: object) -> EventRecord:
         description="Solid-fuel IRBM with a hypersonic warhead.",
         source="test source",
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
 def test_list_filters_by_type_group_weapons_and_dates(seeded: sessionmaker[Session]) -> None:

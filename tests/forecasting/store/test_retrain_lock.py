@@ -101,7 +101,7 @@ def test_a_lock_held_on_another_host_is_respected_until_it_expires(sessions: ses
 def test_the_heartbeat_moves_the_expiry_forward(sessions: sessionmaker[Session]) -> None:
     with DatabaseLock(sessions, ttl_seconds=0.4) as lock:
         with sessions() as session:
-            first = session.get(LockRow, RETRAIN_LOCK).heartbeat_at  # type: ignore[union-attr]
+            first = session.get(LockRow, RETRAIN_LOCK).heartbeat_at
         beat = threading.Event()
         beat.wait(1.0)  # a few heartbeats (every ttl/4)
         with sessions() as session:

@@ -21,7 +21,7 @@ from tests.fixtures import FIXTURE_SEEDS, copy_fixture_seeds
 FIXTURE_EVENTS = read_events_csv(FIXTURE_SEEDS / "events.csv")
 
 
-def seed(sessions: sessionmaker[Session], seeds_dir: Path = FIXTURE_SEEDS):  # type: ignore[no-untyped-def]
+def seed(sessions: sessionmaker[Session], seeds_dir: Path = FIXTURE_SEEDS):
     with write_transaction(sessions) as session:
         return seed_store(session, seeds_dir)
 
@@ -42,7 +42,7 @@ def test_first_seed_inserts_every_row(sessions: sessionmaker[Session]) -> None:
         assert event_records(session) == sorted(data.events, key=lambda e: (e.date, e.id))
         assert list_elections(session) == sorted(data.elections, key=lambda e: (e.date, e.id))
         assert list_exercises(session) == data.exercises
-        assert {get_event(session, e.id).origin for e in data.events} == {"seed"}  # type: ignore[union-attr]
+        assert {get_event(session, e.id).origin for e in data.events} == {"seed"}
 
 
 def test_seeding_twice_changes_nothing(sessions: sessionmaker[Session]) -> None:
