@@ -39,7 +39,7 @@ from forecasting.lifecycle.training import history_hash
 from forecasting.settings import PROJECT_ROOT
 from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.history_loader import load_history
+from forecasting.store.repository import load_history
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = RESULTS / "cache"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from forecasting.domain.window import WindowSpec
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,8 +22,6 @@ class Settings(BaseSettings):
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     # Bearer token for write endpoints; with none set, every write is refused.
     api_token: str | None = None
-    random_seed: int = 20240410
-    forecast_samples: int = 4000
     # Retraining (`provocast retrain`, `provocast schedule`, POST /v1/models/retrain). Empty lists mean
     # every model / every event group; a narrower set makes a quicker (and weaker) version.
     training_models: str = ""  # comma-separated model names, e.g. "climatology,trailing_year"
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # The window around an election that is forecast by default (the API) and recorded in the forecast ledger.
     default_days_before: int = 30
     default_days_after: int = 30
+
+    @property
+    def default_window(self) -> WindowSpec:
+        return WindowSpec(self.default_days_before, self.default_days_after)
 
 
 @lru_cache(maxsize=1)

@@ -22,9 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forecasting.domain.records import RecordError
 from forecasting.domain.vocabulary import UnknownEventType
+from forecasting.lifecycle.retrain_jobs import RetrainBusy
 from forecasting.models.base import ForecastRequestError
 from forecasting.store.db import StoreUnavailable, describe_error
-from forecasting.store.jobs import RetrainBusy
 from forecasting.store.registry import CorruptArtifact, UnknownVersion
 from forecasting.store.repository import DuplicateEvent
 

@@ -31,8 +31,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import ElectionRecord
+from forecasting.lifecycle import retrain_jobs
 from forecasting.serving.forecaster import Forecaster
-from forecasting.store import jobs, registry
+from forecasting.store import registry
 from forecasting.store.db import describe_error, display_url
 from forecasting.store.migrations.runner import require_current_schema
 from forecasting.store.registry import CorruptArtifact, ModelVersion
@@ -214,7 +215,7 @@ class ModelHolder:
             return
         self._bootstrap_tried = True
         try:
-            job = jobs.start_retrain_job(
+            job = retrain_jobs.start_retrain_job(
                 self.factory,
                 promote="auto",
                 cutoff=None,
@@ -222,7 +223,7 @@ class ModelHolder:
                 requested_by="service start-up",
                 if_no_active=True,
             )
-        except jobs.RetrainBusy as busy:
+        except retrain_jobs.RetrainBusy as busy:
             log.info("no active version yet; another process is training one (%s)", busy)
             return
         except Exception as error:

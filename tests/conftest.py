@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.settings import get_settings
-from forecasting.store.db import create_session_factory, create_store_engine
+from forecasting.store.db import create_session_factory, create_store_engine, write_transaction
 from forecasting.store.migrations.runner import upgrade_schema
 from tests.fixtures import FIXTURE_SEEDS
 
@@ -159,11 +159,11 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
         return artifact
 
 
-def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):  # type: ignore[no-untyped-def]
+def install_artifact(factory: sessionmaker[Session], artifact: Path, promote: bool = True):
     """Store a trained artifact as a new version (and make it active): how tests get a model without training."""
     from forecasting.store import registry
 
-    with factory.begin() as session:
+    with write_transaction(factory) as session:
         version = registry.save_artifact(session, artifact.read_text(encoding="utf-8"))
         if promote:
             registry.promote(session, version.id)

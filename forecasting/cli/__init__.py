@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from forecasting.cli import db_commands, events_commands, forecast_commands, ledger_commands, model_commands
+
 app = typer.Typer(
     name="provocast",
     help="Forecasts of North Korean weapons tests around elections.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-# Command groups register themselves on `app` (imported here, after `app` exists).
-from forecasting.cli import db_commands, events_commands, forecast_commands, ledger_commands, model_commands  # noqa: E402
 
 db_commands.register(app)
 events_commands.register(app)

@@ -24,7 +24,7 @@ from forecasting.store.db import (
     create_store_engine,
     describe_error,
     display_url,
-    transaction,
+    write_transaction,
 )
 from forecasting.store.migrations.runner import (
     current_revision,
@@ -73,11 +73,11 @@ def reports_errors(command: Callable[P, T]) -> Callable[P, T]:
 
 @contextmanager
 def store_session() -> Iterator[Session]:
-    """A transaction on the configured store, which must be at the current schema."""
+    """A write transaction on the configured store, which must be at the current schema."""
     engine = create_store_engine(get_settings().database_url)
     try:
         require_current_schema(engine)
-        with transaction(create_session_factory(engine)) as session:
+        with write_transaction(create_session_factory(engine)) as session:
             yield session
     finally:
         engine.dispose()

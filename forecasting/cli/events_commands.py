@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ import typer
 
 from forecasting.cli.db_commands import fail, reports_errors, store_session
 from forecasting.domain.records import RecordError, event_from_row, parse_date, parse_event_type
-from forecasting.domain.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
+from forecasting.domain.vocabulary import EVENT_TYPES, Origin, UnknownEventType, resolve_event_types
 from forecasting.settings import get_settings
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
 from forecasting.store.repository import (
@@ -30,7 +30,7 @@ events_app = typer.Typer(help="List, add, import and export events.", no_args_is
 DESCRIPTION_WIDTH = 60
 
 
-class ImportFormatOption(str, Enum):
+class ImportFormatOption(StrEnum):
     seed = "seed"
     csis = "csis"
 
@@ -104,7 +104,7 @@ def _as_table(events: list[StoredEvent], total: int, offset: int) -> str:
         for e in events
     ]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [headers, *rows]]
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
     lines.append(f"({shown} of {total} matching events)")
     return "\n".join(lines)
@@ -143,7 +143,7 @@ def add_command(
     }
     record = event_from_row(row)
     with store_session() as session:
-        add_event(session, record, "manual")
+        add_event(session, record, Origin.MANUAL)
     typer.echo(f"added {record.id} ({record.date}, {record.event_type}, weapons test: {record.weapons_test})")
 
 

@@ -19,6 +19,8 @@ import typer
 from forecasting.cli.db_commands import fail, reports_errors, store_session
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from forecasting.domain.history import History
     from forecasting.serving.forecaster import ServedForecast
     from forecasting.serving.model_set import TrainedModelSet
@@ -49,7 +51,7 @@ def _active_model_set() -> tuple[str | None, TrainedModelSet | None]:
         return str(version.id), registry.load_model_set(version)
 
 
-def _find_election(history: History, election_id: str):
+def _find_election(history: History, election_id: str) -> pd.Series:
     chosen = history.elections[history.elections["id"] == election_id]
     if chosen.empty:
         fail(
@@ -84,7 +86,7 @@ def forecast_command(
     from forecasting.serving.charts import window_chart_png, write_png
     from forecasting.serving.forecaster import Forecaster
     from forecasting.serving.payload import forecast_payload
-    from forecasting.store.history_loader import load_history
+    from forecasting.store.repository import load_history
 
     if (election is None) == (start is None and end is None):
         fail("give either --election ID or both --from and --to")
@@ -128,7 +130,7 @@ def forecast_command(
         typer.echo(describe_forecast(forecast, election_row))
 
 
-def _election_payload(row) -> dict:
+def _election_payload(row: pd.Series) -> dict[str, str | None]:
     announced = row["announced"]
     return {
         "id": row["id"],
@@ -140,8 +142,9 @@ def _election_payload(row) -> dict:
 
 
 def _model_set_for(
-    history: History, cutoff: date | None, types, model: str | None
+    history: History, cutoff: date | None, types: list[str] | None, model: str | None
 ) -> tuple[str | None, TrainedModelSet]:
+    from forecasting.domain.vocabulary import ModelName
     from forecasting.lifecycle.training import fit_at_cutoff
     from forecasting.serving.forecaster import Forecaster
 
@@ -154,12 +157,12 @@ def _model_set_for(
         fail(f"option '--cutoff': {cutoff} is after the end of the history ({history.last_event_date})")
     probe = Forecaster(active) if active is not None else None
     group = probe.group_for(types) if probe else _group_without_version(types)
-    chosen = model or (active.default_model if active else "ensemble")
+    chosen = model or (active.default_model if active else ModelName.ENSEMBLE)
     fitted = fit_at_cutoff(history, cutoff, group, chosen, reference=active)
     return (f"{version}@{cutoff}" if version else f"cutoff-{cutoff}"), fitted
 
 
-def _group_without_version(types) -> str:
+def _group_without_version(types: list[str] | None) -> str:
     from forecasting.domain.vocabulary import EVENT_GROUPS, resolve_event_types
     from forecasting.models.base import ForecastRequestError
 
@@ -170,7 +173,7 @@ def _group_without_version(types) -> str:
     raise ForecastRequestError(f"no event group matches {', '.join(wanted)}; groups: {', '.join(EVENT_GROUPS)}")
 
 
-def describe_forecast(forecast: ServedForecast, election_row=None) -> str:
+def describe_forecast(forecast: ServedForecast, election_row: pd.Series | None = None) -> str:
     """The forecast in plain words, with the model's backtest skill beside it."""
     i80, i95 = forecast.intervals
     lines = []
@@ -246,7 +249,7 @@ def backtest_command(
     from forecasting.evaluation.report import format_table, report_dict, summary_table
     from forecasting.models.catalogue import COMPONENT_MODELS
     from forecasting.serving.charts import backtest_elections_png, reliability_png, write_png
-    from forecasting.store.history_loader import load_history
+    from forecasting.store.repository import load_history
 
     names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else tuple(COMPONENT_MODELS)
     for name in names:

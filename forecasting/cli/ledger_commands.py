@@ -15,6 +15,7 @@ import typer
 from forecasting.cli.db_commands import fail
 from forecasting.cli.model_commands import reports_model_errors, store_factory
 from forecasting.lifecycle import ledger
+from forecasting.settings import get_settings
 from forecasting.store import registry
 
 ledger_app = typer.Typer(
@@ -65,7 +66,10 @@ def record_command() -> None:
         if version is None:
             fail("no active model version yet: run `provocast retrain` first", 1)
         forecaster = Forecaster(registry.load_model_set(version), version=version.id)
-        recorded, scored = ledger.record_and_score(factory, forecaster)
+        window = get_settings().default_window
+        recorded, scored = ledger.record_and_score(
+            factory, forecaster, days_before=window.days_before, days_after=window.days_after
+        )
     assert recorded is not None
     typer.echo(recorded.describe())
     for skipped in recorded.skipped:
@@ -104,7 +108,7 @@ def describe_track_record(record: ledger.TrackRecord) -> str:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines.append("")
-    lines.extend("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    lines.extend("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
     return "\n".join(lines)
 
 

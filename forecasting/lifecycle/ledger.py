@@ -17,104 +17,44 @@ store later for a window already scored do not change its score: the ledger
 keeps what was known when it closed.
 
 Nothing here updates a forecast or deletes an entry, and the database
-refuses both (triggers of migration 0003). Plain functions over a Session,
-like the registry; the caller owns the transaction.
+refuses both (triggers of migration 0003). The rows are read and written by
+`forecasting.store.ledger`; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup
+from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.scoring import brier, log_loss
 from forecasting.features.series import daily_counts
 from forecasting.models.base import ForecastRequestError
-from forecasting.serving import plain_words
 from forecasting.serving.forecaster import Forecaster, ServedForecast
-from forecasting.store.history_loader import load_history
-from forecasting.store.repository import list_elections
-from forecasting.store.tables import EventRow, LedgerEntryRow, utc_now
+from forecasting.store.columns import as_utc, utc_now
+from forecasting.store.db import write_transaction
+from forecasting.store.ledger import (
+    LedgerEntry as LedgerEntry,  # the service's ledger routes read the entries' type from here
+)
+from forecasting.store.ledger import (
+    count_unscored,
+    fill_outcome,
+    history_end,
+    insert_if_absent,
+    list_entries,
+    unscored_entries,
+)
+from forecasting.store.repository import list_elections, load_history
 
-LEDGER_GROUP = WEAPONS_GROUP
-DEFAULT_DAYS_BEFORE = 30
-DEFAULT_DAYS_AFTER = 30
-ENTRY_KEY = ("version_id", "election_id", "window_start", "window_end", "event_group")
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    id: int
-    version_id: str
-    election_id: str
-    election_date: dt.date
-    country: str
-    kind: str
-    window_start: dt.date
-    window_end: dt.date
-    event_group: str
-    model: str
-    data_cutoff: dt.date
-    probability_any: float
-    expected_count: float
-    lower_80: int
-    upper_80: int
-    lower_95: int
-    upper_95: int
-    climatology_probability_any: float
-    election_effect: float | None
-    election_effect_lower: float | None
-    election_effect_upper: float | None
-    recorded_at: dt.datetime
-    observed_count: int | None = None
-    brier: float | None = None
-    log_loss: float | None = None
-    climatology_brier: float | None = None
-    climatology_log_loss: float | None = None
-    inside_80: bool | None = None
-    inside_95: bool | None = None
-    history_end: dt.date | None = None
-    scored_at: dt.datetime | None = None
-
-    @property
-    def scored(self) -> bool:
-        return self.scored_at is not None
-
-    @property
-    def observed_any(self) -> bool | None:
-        return None if self.observed_count is None else self.observed_count > 0
-
-    def in_words(self) -> str:
-        said = (
-            f"said {plain_words.percent(self.probability_any)} ({plain_words.chance(self.probability_any)}) that at "
-            f"least one weapons test would happen between {self.window_start} and {self.window_end}, with "
-            f"{self.expected_count:.1f} test days expected (climatology: {plain_words.percent(self.climatology_probability_any)})"
-        )
-        if not self.scored:
-            return f"{said}; the window has not closed yet, so it is not scored."
-        assert self.observed_count is not None and self.brier is not None and self.climatology_brier is not None
-        happened = f"{self.observed_count} test day{'s' if self.observed_count != 1 else ''} happened"
-        inside = "inside" if self.inside_80 else "outside"
-        verdict = (
-            "closer than"
-            if self.brier < self.climatology_brier
-            else "further off than"
-            if self.brier > self.climatology_brier
-            else "as close as"
-        )
-        return (
-            f"{said}; {happened} ({inside} its 80% range {self.lower_80}-{self.upper_80}). Its probability was "
-            f"{verdict} climatology's (Brier {self.brier:.3f} against {self.climatology_brier:.3f}; 0 is perfect)."
-        )
+LEDGER_GROUP = EventGroup.WEAPONS
 
 
 @dataclass(frozen=True)
@@ -192,21 +132,15 @@ class VersionRecord:
 # --- which windows a version publishes -------------------------------------------------
 
 
-def election_window(election: ElectionRecord, days_before: int, days_after: int) -> tuple[dt.date, dt.date]:
-    return election.date - dt.timedelta(days=days_before), election.date + dt.timedelta(days=days_after)
-
-
-def history_end(session: Session) -> dt.date | None:
-    """The latest event date in the store: windows ending on or before it have closed."""
-    return session.scalar(select(func.max(EventRow.date)))
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)  # as the API rounds
 
 
 def _row_values(
     forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime
-) -> dict[str, object]:
+) -> dict[str, Any]:
     intervals = {round(i.level * 100): i for i in forecast.intervals}
     effect = forecast.election_effect
-    rounded = lambda value: None if value is None else round(float(value), 6)  # noqa: E731 - as the API rounds
     return {
         "version_id": version_id,
         "election_id": election.id,
@@ -218,31 +152,18 @@ def _row_values(
         "event_group": forecast.event_group,
         "model": forecast.model,
         "data_cutoff": forecast.data_cutoff,
-        "probability_any": rounded(forecast.probability_any),
-        "expected_count": rounded(forecast.expected_count),
+        "probability_any": _rounded(forecast.probability_any),
+        "expected_count": _rounded(forecast.expected_count),
         "lower_80": intervals[80].lower,
         "upper_80": intervals[80].upper,
         "lower_95": intervals[95].lower,
         "upper_95": intervals[95].upper,
-        "climatology_probability_any": rounded(forecast.baseline_probability_any),
-        "election_effect": rounded(effect.ratio),
-        "election_effect_lower": rounded(effect.lower),
-        "election_effect_upper": rounded(effect.upper),
+        "climatology_probability_any": _rounded(forecast.baseline_probability_any),
+        "election_effect": _rounded(effect.ratio),
+        "election_effect_lower": _rounded(effect.lower),
+        "election_effect_upper": _rounded(effect.upper),
         "recorded_at": now,
     }
-
-
-def _insert_if_absent(session: Session, values: dict[str, object]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on the entry's key; True when a row was written."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(LedgerEntryRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(ENTRY_KEY))
-        .returning(LedgerEntryRow.id)
-    )
-    return session.execute(statement).first() is not None
 
 
 def record_version(
@@ -250,8 +171,8 @@ def record_version(
     forecaster: Forecaster,
     elections: Iterable[ElectionRecord],
     *,
-    days_before: int = DEFAULT_DAYS_BEFORE,
-    days_after: int = DEFAULT_DAYS_AFTER,
+    days_before: int,
+    days_after: int,
     now: dt.datetime | None = None,
 ) -> RecordResult:
     """Write the version's forecast for every election whose window is still open (idempotent).
@@ -266,9 +187,11 @@ def record_version(
         raise ValueError("only a registry version's forecasts go into the ledger (the forecaster has no version id)")
     now = now or utc_now()
     end_of_history = history_end(session)
+    window = WindowSpec(days_before, days_after)
     result = RecordResult(version_id)
     for election in sorted(elections, key=lambda e: (e.date, e.id)):
-        start, end = election_window(election, days_before, days_after)
+        dates = window.around(election.date)
+        start, end = dates.start, dates.end
         if end <= forecaster.cutoff or (end_of_history is not None and end <= end_of_history):
             continue  # closed: nothing to forecast
         try:
@@ -276,7 +199,7 @@ def record_version(
         except ForecastRequestError as error:
             result.skipped.append(SkippedElection(election.id, str(error)))
             continue
-        if _insert_if_absent(session, _row_values(forecast, election, version_id, now)):
+        if insert_if_absent(session, _row_values(forecast, election, version_id, now)):
             result.recorded.append(election.id)
         else:
             result.already.append(election.id)
@@ -289,85 +212,41 @@ def record_version(
 def score_closed(session: Session, history: History, now: dt.datetime | None = None) -> ScoreResult:
     """Fill the outcome of every unscored entry whose window the history now covers.
 
-    The UPDATE only touches rows whose outcome is still NULL, so two
-    processes scoring at once fill each entry once.
+    Only outcomes still NULL are written, so two processes scoring at once fill each entry once.
     """
-    now = now or utc_now()
+    now = as_utc(now or utc_now())
     end_of_history = history.last_event_date if not history.events.empty else None
-    pending = session.scalars(select(LedgerEntryRow).where(LedgerEntryRow.scored_at.is_(None))).all()
     result = ScoreResult(end_of_history)
-    for row in pending:
-        if end_of_history is None or row.window_end > end_of_history:
+    for entry in unscored_entries(session):
+        if end_of_history is None or entry.window_end > end_of_history:
             result.waiting += 1
             continue
-        outcome = _outcome(row, history, end_of_history, now)
-        written = session.execute(
-            update(LedgerEntryRow)
-            .where(LedgerEntryRow.id == row.id, LedgerEntryRow.scored_at.is_(None))
-            .values(**outcome)
-            .returning(LedgerEntryRow.id)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if written:
-            result.scored.append(_entry_from_values(row, outcome))
+        outcome = _outcome(entry, history, end_of_history, now)
+        if fill_outcome(session, entry.id, outcome):
+            result.scored.append(replace(entry, **outcome))
     return result
 
 
-def _outcome(row: LedgerEntryRow, history: History, end_of_history: dt.date, now: dt.datetime) -> dict[str, object]:
-    observed = int(daily_counts(history.events, EVENT_GROUPS[row.event_group], row.window_start, row.window_end).sum())
+def _outcome(entry: LedgerEntry, history: History, end_of_history: dt.date, now: dt.datetime) -> dict[str, Any]:
+    event_types = EVENT_GROUPS[entry.event_group]
+    observed = int(daily_counts(history.events, event_types, entry.window_start, entry.window_end).sum())
     happened = np.array([1.0 if observed > 0 else 0.0])
+    forecast = np.array([entry.probability_any])
+    climatology = np.array([entry.climatology_probability_any])
     return {
         "observed_count": observed,
-        "brier": round(float(brier(np.array([row.probability_any]), happened)[0]), 6),
-        "log_loss": round(float(log_loss(np.array([row.probability_any]), happened)[0]), 6),
-        "climatology_brier": round(float(brier(np.array([row.climatology_probability_any]), happened)[0]), 6),
-        "climatology_log_loss": round(float(log_loss(np.array([row.climatology_probability_any]), happened)[0]), 6),
-        "inside_80": row.lower_80 <= observed <= row.upper_80,
-        "inside_95": row.lower_95 <= observed <= row.upper_95,
+        "brier": round(float(brier(forecast, happened)[0]), 6),
+        "log_loss": round(float(log_loss(forecast, happened)[0]), 6),
+        "climatology_brier": round(float(brier(climatology, happened)[0]), 6),
+        "climatology_log_loss": round(float(log_loss(climatology, happened)[0]), 6),
+        "inside_80": entry.lower_80 <= observed <= entry.upper_80,
+        "inside_95": entry.lower_95 <= observed <= entry.upper_95,
         "history_end": end_of_history,
         "scored_at": now,
     }
 
 
 # --- reading -----------------------------------------------------------------------------------
-
-
-def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def _entry(row: LedgerEntryRow) -> LedgerEntry:
-    values = {name: getattr(row, name) for name in LedgerEntry.__dataclass_fields__}
-    values["recorded_at"] = _as_utc(row.recorded_at)
-    values["scored_at"] = _as_utc(row.scored_at)
-    return LedgerEntry(**values)
-
-
-def _entry_from_values(row: LedgerEntryRow, outcome: dict[str, object]) -> LedgerEntry:
-    entry = _entry(row)
-    return LedgerEntry(**{**entry.__dict__, **outcome, "scored_at": _as_utc(outcome["scored_at"])})  # type: ignore[arg-type]
-
-
-def list_entries(
-    session: Session,
-    *,
-    version_id: str | None = None,
-    election_id: str | None = None,
-    scored: bool | None = None,
-) -> list[LedgerEntry]:
-    """Entries by election date, then version (oldest first)."""
-    query = select(LedgerEntryRow).order_by(
-        LedgerEntryRow.election_date, LedgerEntryRow.election_id, LedgerEntryRow.recorded_at, LedgerEntryRow.id
-    )
-    if version_id is not None:
-        query = query.where(LedgerEntryRow.version_id == version_id)
-    if election_id is not None:
-        query = query.where(LedgerEntryRow.election_id == election_id)
-    if scored is not None:
-        query = query.where(LedgerEntryRow.scored_at.is_not(None) if scored else LedgerEntryRow.scored_at.is_(None))
-    return [_entry(row) for row in session.scalars(query)]
 
 
 def summarize(entries: Iterable[LedgerEntry]) -> list[VersionRecord]:
@@ -378,15 +257,17 @@ def summarize(entries: Iterable[LedgerEntry]) -> list[VersionRecord]:
     return [_version_record(version_id, items) for version_id, items in by_version.items()]
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(float(np.mean(values)), 6) if values else None
+def _mean(values: list[float | None]) -> float | None:
+    """The mean rounded as stored; the outcome columns of scored entries are never None."""
+    known = [value for value in values if value is not None]
+    return round(float(np.mean(known)), 6) if known else None
 
 
 def _version_record(version_id: str, entries: list[LedgerEntry]) -> VersionRecord:
     done = [e for e in entries if e.scored]
     open_ends = [e.window_end for e in entries if not e.scored]
-    brier_mean = _mean([e.brier for e in done])  # type: ignore[misc]
-    climatology = _mean([e.climatology_brier for e in done])  # type: ignore[misc]
+    brier_mean = _mean([e.brier for e in done])
+    climatology = _mean([e.climatology_brier for e in done])
     skill = None if brier_mean is None or not climatology else round(1 - brier_mean / climatology, 6)
     return VersionRecord(
         version_id=version_id,
@@ -396,8 +277,8 @@ def _version_record(version_id: str, entries: list[LedgerEntry]) -> VersionRecor
         mean_probability=_mean([e.probability_any for e in done]),
         brier=brier_mean,
         climatology_brier=climatology,
-        log_loss=_mean([e.log_loss for e in done]),  # type: ignore[misc]
-        climatology_log_loss=_mean([e.climatology_log_loss for e in done]),  # type: ignore[misc]
+        log_loss=_mean([e.log_loss for e in done]),
+        climatology_log_loss=_mean([e.climatology_log_loss for e in done]),
         brier_skill_vs_climatology=skill,
         coverage_80=_mean([1.0 if e.inside_80 else 0.0 for e in done]),
         coverage_95=_mean([1.0 if e.inside_95 else 0.0 for e in done]),
@@ -428,13 +309,13 @@ def record_and_score(
     factory: sessionmaker[Session],
     forecaster: Forecaster | None,
     *,
-    days_before: int = DEFAULT_DAYS_BEFORE,
-    days_after: int = DEFAULT_DAYS_AFTER,
+    days_before: int,
+    days_after: int,
 ) -> tuple[RecordResult | None, ScoreResult]:
     """Record the forecaster's version (if given), then score what has closed: two short transactions."""
     recorded = None
     if forecaster is not None:
-        with factory.begin() as session:
+        with write_transaction(factory) as session:
             recorded = record_version(
                 session, forecaster, list_elections(session), days_before=days_before, days_after=days_after
             )
@@ -443,10 +324,7 @@ def record_and_score(
 
 def score_pending(factory: sessionmaker[Session]) -> ScoreResult:
     """Score every closed window (the history is read only when some entry waits for it)."""
-    with factory.begin() as session:
-        waiting = session.scalar(
-            select(func.count()).select_from(LedgerEntryRow).where(LedgerEntryRow.scored_at.is_(None))
-        )
-        if not waiting:
+    with write_transaction(factory) as session:
+        if not count_unscored(session):
             return ScoreResult(history_end(session))
         return score_closed(session, load_history(session))

@@ -22,11 +22,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from enum import StrEnum
+from typing import ParamSpec, Protocol, TypeVar
 
 from prometheus_client import Counter, Histogram
 
 from forecasting.domain.records import RecordError
+from forecasting.domain.vocabulary import JobStatus
 from forecasting.store.retrain_lock import LockHeld
 
 log = logging.getLogger("provocast.retrain")
@@ -34,7 +36,18 @@ log = logging.getLogger("provocast.retrain")
 log.addHandler(logging.NullHandler())
 
 BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 3600, 7200)
-OUTCOMES = ("promoted", "candidate", "skipped", "failed", "locked", "bad_input")
+
+
+class RetrainResult(StrEnum):
+    """How a retrain (or a retrain job) ended: the `outcome` label of the metrics and log lines."""
+
+    PROMOTED = "promoted"
+    CANDIDATE = "candidate"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    LOCKED = "locked"  # another retrain held the lock
+    BAD_INPUT = "bad_input"
+
 
 RETRAIN_RUNS = Counter(
     "provocast_retrain_runs_total",
@@ -60,24 +73,30 @@ RETRAIN_JOB_SECONDS = Histogram(
     buckets=BUCKETS,
 )
 
+
+class Finished(Protocol):
+    @property
+    def status(self) -> RetrainResult: ...
+
+
 P = ParamSpec("P")
-T = TypeVar("T")
+T = TypeVar("T", bound=Finished)
 
 
-def outcome_of_error(error: BaseException) -> str:
+def outcome_of_error(error: BaseException) -> RetrainResult:
     if isinstance(error, LockHeld):
-        return "locked"
+        return RetrainResult.LOCKED
     if isinstance(error, RecordError):
-        return "bad_input"
-    return "failed"
+        return RetrainResult.BAD_INPUT
+    return RetrainResult.FAILED
 
 
-def observe_run(outcome: str, seconds: float, cause: str | None = None) -> None:
+def observe_run(outcome: RetrainResult, seconds: float, cause: str | None = None) -> None:
     RETRAIN_RUNS.labels(outcome).inc()
     RETRAIN_SECONDS.labels(outcome).observe(seconds)
-    if outcome in ("failed", "bad_input"):
+    if outcome in (RetrainResult.FAILED, RetrainResult.BAD_INPUT):
         log.error("retrain failed after %.1f s: %s", seconds, cause, extra={"outcome": outcome})
-    elif outcome == "locked":
+    elif outcome == RetrainResult.LOCKED:
         log.warning("retrain refused: %s", cause, extra={"outcome": outcome})
     else:
         log.info("retrain finished in %.1f s: %s", seconds, outcome, extra={"outcome": outcome})
@@ -90,7 +109,7 @@ def observed_retrain(run: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         started = time.perf_counter()
         try:
-            outcome: Any = run(*args, **kwargs)
+            outcome = run(*args, **kwargs)
         except BaseException as error:
             cause = str(error) or type(error).__name__
             observe_run(outcome_of_error(error), time.perf_counter() - started, f"{type(error).__name__}: {cause}")
@@ -101,17 +120,17 @@ def observed_retrain(run: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def job_outcome(status: str, promoted: bool | None, version_id: str | None, message: str | None) -> str:
-    if status != "succeeded":
-        return "failed"
+def job_outcome(status: JobStatus, promoted: bool | None, version_id: str | None) -> RetrainResult:
+    if status != JobStatus.SUCCEEDED:
+        return RetrainResult.FAILED
     if promoted:
-        return "promoted"
-    return "candidate" if version_id else "skipped"
+        return RetrainResult.PROMOTED
+    return RetrainResult.CANDIDATE if version_id else RetrainResult.SKIPPED
 
 
 def observe_job(
     job_id: str,
-    status: str,
+    status: JobStatus,
     promoted: bool | None,
     version_id: str | None,
     message: str | None,
@@ -119,12 +138,12 @@ def observe_job(
     exit_code: int | None,
 ) -> None:
     """A retrain job this process launched has finished: count it and log it (failures with their cause)."""
-    outcome = job_outcome(status, promoted, version_id, message)
+    outcome = job_outcome(status, promoted, version_id)
     RETRAIN_JOBS.labels(outcome).inc()
     if seconds is not None:
         RETRAIN_JOB_SECONDS.labels(outcome).observe(seconds)
     extra = {"job_id": job_id, "outcome": outcome, "exit_code": exit_code}
-    if outcome == "failed":
+    if outcome == RetrainResult.FAILED:
         log.error("retrain job %s failed (exit code %s): %s", job_id, exit_code, message, extra=extra)
     else:
         log.info("retrain job %s finished: %s (%s)", job_id, outcome, message, extra=extra)

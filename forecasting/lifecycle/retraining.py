@@ -19,28 +19,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordError
-from forecasting.domain.vocabulary import EVENT_GROUPS
+from forecasting.domain.vocabulary import EVENT_GROUPS, JobStatus
 from forecasting.evaluation.backtest import DEFAULT_SINCE, BacktestConfig
 from forecasting.lifecycle import ledger
-from forecasting.lifecycle.metrics import log, observed_retrain
+from forecasting.lifecycle.metrics import RetrainResult, log, observed_retrain
 from forecasting.lifecycle.training import DEFAULT_TRAINING_HORIZON, history_hash, train_model_set
 from forecasting.models.catalogue import COMPONENT_MODELS
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import TrainedModelSet, dumps
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
-from forecasting.store.history_loader import load_history
+from forecasting.store.db import write_transaction
+from forecasting.store.repository import load_history
 from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 
-T = TypeVar("T")
-PromoteRule = Literal["auto", "always", "never"]
-PROMOTE_RULES: tuple[str, ...] = ("auto", "always", "never")
+PROMOTE_RULES = ("auto", "always", "never")
 # "No worse" allows for float noise in the stored means.
 LOG_LOSS_TOLERANCE = 1e-9
 
@@ -89,7 +88,7 @@ class TrainingOptions:
         }
 
 
-def _names(text: str, known: dict, setting: str) -> tuple[str, ...] | None:
+def _names(text: str, known: dict[str, Any], setting: str) -> tuple[str, ...] | None:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -141,7 +140,7 @@ def decide_promotion(
 
 @dataclass
 class RetrainOutcome:
-    status: Literal["promoted", "candidate", "skipped"]
+    status: RetrainResult  # promoted, candidate or skipped
     message: str
     version: registry.ModelVersion | None = None
     previous_active: str | None = None
@@ -152,7 +151,7 @@ class RetrainOutcome:
 
     @property
     def promoted(self) -> bool:
-        return self.status == "promoted"
+        return self.status == RetrainResult.PROMOTED
 
 
 # Exit codes of `provocast retrain` (and of a retrain job's process).
@@ -188,7 +187,7 @@ def retrain(
 
     def fail(error: BaseException) -> None:
         if job_id is not None:
-            _finish_job(factory, job_id, jobs.FAILED, exit_code_for(error), _describe_failure(error))
+            _finish_job(factory, job_id, JobStatus.FAILED, exit_code_for(error), _describe_failure(error))
 
     try:
         if rule not in PROMOTE_RULES:
@@ -211,7 +210,7 @@ def retrain(
         if job_id is not None:
             # Finished while the lock is still ours: a running job without the lock reads as a dead one.
             version = outcome.version.id if outcome.version else None
-            _finish_job(factory, job_id, jobs.SUCCEEDED, EXIT_OK, outcome.message, version, outcome.promoted)
+            _finish_job(factory, job_id, JobStatus.SUCCEEDED, EXIT_OK, outcome.message, version, outcome.promoted)
         return outcome
     finally:
         lock.release()
@@ -245,14 +244,14 @@ def _describe_failure(error: BaseException) -> str:
 def _finish_job(
     factory: sessionmaker[Session],
     job_id: str,
-    status: str,
+    status: JobStatus,
     code: int,
     message: str,
     version_id: str | None = None,
     promoted: bool | None = None,
 ) -> None:
     try:
-        with factory.begin() as session:
+        with write_transaction(factory) as session:
             jobs.finish_job(
                 session, job_id, status, exit_code=code, message=message, version_id=version_id, promoted=promoted
             )
@@ -279,13 +278,13 @@ def _retrain(
         say(line)
         if job_id is not None:
             try:
-                with factory.begin() as session:
+                with write_transaction(factory) as session:
                     jobs.append_output(session, job_id, line)
             except SQLAlchemyError:
                 pass  # progress is best effort; the outcome is written at the end
 
     if job_id is not None:
-        with factory.begin() as session:
+        with write_transaction(factory) as session:
             jobs.mark_running(session, job_id)
     report(f"holding the retrain lock ({lock.owner})")
     with factory() as session:
@@ -294,7 +293,11 @@ def _retrain(
         message = f"version {active.id} is active; nothing to train (--if-no-active)"
         report(message)
         return RetrainOutcome(
-            "skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines
+            RetrainResult.SKIPPED,
+            message,
+            previous_active=active.id,
+            seconds=time.perf_counter() - started,
+            lines=lines,
         )
 
     with factory() as session:
@@ -312,7 +315,11 @@ def _retrain(
         )
         report(message)
         return RetrainOutcome(
-            "skipped", message, previous_active=active.id, seconds=time.perf_counter() - started, lines=lines
+            RetrainResult.SKIPPED,
+            message,
+            previous_active=active.id,
+            seconds=time.perf_counter() - started,
+            lines=lines,
         )
 
     try:
@@ -334,11 +341,9 @@ def _retrain(
 
     artifact = dumps(model_set)  # seconds for megabytes: done before the transaction, not inside it
 
-    def store_candidate(session: Session) -> registry.ModelVersion:
+    with write_transaction(factory) as session:
         lock.ensure_held(session)
-        return registry.save_artifact(session, artifact, training=options.describe(), job_id=job_id)
-
-    candidate = write_with_retry(factory, store_candidate)
+        candidate = registry.save_artifact(session, artifact, training=options.describe(), job_id=job_id)
     report(
         f"stored candidate {candidate.id} ({candidate.artifact_bytes / 1e6:.1f} MB, sha256 {candidate.artifact_sha256[:12]})"
     )
@@ -349,7 +354,7 @@ def _retrain(
     report(f"promotion ({rule}): {decision.reason}")
     if not decision.promote:
         return RetrainOutcome(
-            "candidate",
+            RetrainResult.CANDIDATE,
             f"stored {candidate.id} as a candidate; {active.id if active else 'no version'} stays active",
             candidate,
             active.id if active else None,
@@ -358,16 +363,14 @@ def _retrain(
             lines,
         )
 
-    def promote_candidate(session: Session) -> registry.Promotion:
+    with write_transaction(factory) as session:
         lock.ensure_held(session)
-        return registry.promote(session, candidate.id)
-
-    promotion = write_with_retry(factory, promote_candidate)
+        promotion = registry.promote(session, candidate.id)
     previous = promotion.previous.id if promotion.previous else None
     message = f"promoted {candidate.id}" + (f" (retired {previous})" if previous else "")
     report(message)
     return RetrainOutcome(
-        "promoted",
+        RetrainResult.PROMOTED,
         message,
         promotion.version,
         previous,
@@ -376,25 +379,6 @@ def _retrain(
         lines,
         model_set=model_set,
     )
-
-
-def write_with_retry(factory: sessionmaker[Session], work: Callable[[Session], T], attempts: int = 5) -> T:
-    """`work` in one transaction, run again when SQLite refuses it as stale.
-
-    A SQLite transaction that read before writing is refused at once ("database
-    is locked") if another connection committed in between, as the lock's own
-    heartbeat does every few seconds; it was rolled back whole, so it is safe to
-    run again.
-    """
-    for attempt in range(attempts):
-        try:
-            with factory.begin() as session:
-                return work(session)
-        except OperationalError as error:
-            if "database is locked" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 
 def _check_cutoff(cutoff: date, backtest_since: date) -> None:

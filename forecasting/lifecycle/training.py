@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forecasting.domain.history import History
 from forecasting.domain.vocabulary import EVENT_GROUPS
@@ -130,10 +131,10 @@ def _final_ensemble_weights(report: dict[str, Any], models: list[str], horizon: 
         len(complete), len(models)
     )
     outcomes = np.array([float(w[models[0]]["observed_any"]) for w in complete])
-    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist()))
+    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist(), strict=True))
 
 
-def _skills(table, horizon: int) -> dict[str, ModelSkill]:
+def _skills(table: pd.DataFrame, horizon: int) -> dict[str, ModelSkill]:
     chosen = table[(table["horizon"] == horizon) & (table["group"] == ALL_ELECTIONS)]
     climatology = chosen[chosen["model"] == BASELINE]
     reference_log_loss = float(climatology["log_loss"].iloc[0]) if not climatology.empty else float("nan")

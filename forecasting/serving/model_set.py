@@ -15,6 +15,7 @@ from forecasting.domain.vocabulary import WEAPONS_GROUP
 from forecasting.models.base import CountModel
 from forecasting.models.catalogue import model_from_dict
 
+ARTIFACT_FORMAT = "provocast.model_set/1"
 BACKTESTED_GROUP = WEAPONS_GROUP
 
 
@@ -52,7 +53,7 @@ class TrainedModelSet:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "provocast.model_set/1",
+            "format": ARTIFACT_FORMAT,
             "cutoff": self.cutoff.isoformat(),
             "data_hash": self.data_hash,
             "trained_at": self.trained_at.isoformat(),
@@ -67,7 +68,7 @@ class TrainedModelSet:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainedModelSet:
-        if data.get("format") != "provocast.model_set/1":
+        if data.get("format") != ARTIFACT_FORMAT:
             raise ValueError(f"not a Provocast model set (format {data.get('format')!r})")
         return cls(
             cutoff=date.fromisoformat(data["cutoff"]),

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # Execution option: take SQLite's write lock when the transaction begins (see write_transaction).
 TAKE_WRITE_LOCK = "provocast_take_write_lock"
@@ -40,7 +41,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         # pysqlite opens transactions lazily (only before DML), so a read and the
         # writes that depend on it would not share one. Turn that off and emit
         # BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs).
@@ -61,7 +62,9 @@ def _create_sqlite_engine(url: URL) -> Engine:
     if not in_memory:
 
         @event.listens_for(engine, "checkout")
-        def _on_checkout(dbapi_connection, record, proxy) -> None:  # type: ignore[no-untyped-def]
+        def _on_checkout(
+            dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+        ) -> None:
             # A pooled connection keeps the file it opened: a file made unreadable,
             # moved or replaced (a restore) would go unnoticed, and writes would land
             # in the old file. A connection whose file is no longer the one at the
@@ -72,7 +75,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
                 raise DisconnectionError(f"the SQLite file {database} changed or cannot be read")
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(TAKE_WRITE_LOCK, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -99,25 +102,19 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed together at the end, or rolled back on any error."""
-    with factory.begin() as session:
-        yield session
-
-
-@contextmanager
 def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Like `transaction`, for work that reads and then writes (check an id is free, then insert it).
+    """The one way to write: a session whose work is committed together at the end, or rolled back on any error.
 
-    On SQLite a plain BEGIN starts as a reader: if another connection commits a
-    write before this one writes, its upgrade to a writer fails at once with
+    Writes often read first (check an id is free, then insert it). On SQLite a
+    plain BEGIN starts as a reader: if another connection commits a write
+    before this one writes, its upgrade to a writer fails at once with
     "database is locked" (what it read may be stale), whatever the busy
     timeout, so concurrent writers fail instead of waiting their turn. BEGIN
     IMMEDIATE takes the write lock first, so they queue instead. Within one
     process they also queue on a lock of their own first: SQLite's busy wait
     polls with growing sleeps and favours no one, so under load some writers
     waited out the whole busy timeout (and failed) while others got through.
-    Other databases ignore both.
+    Other databases ignore both. Not reentrant: never open one inside another.
     """
     bind = factory.kw.get("bind")
     in_turn = _writer_lock(bind) if isinstance(bind, Engine) and bind.dialect.name == "sqlite" else nullcontext()

@@ -36,6 +36,7 @@ from forecasting.domain.records import (
     parse_rows,
     read_csv_rows,
 )
+from forecasting.domain.vocabulary import Origin
 from forecasting.ingest.csis import LEFT_OUT, MAPPED, MERGED, map_csis_rows, read_corrections_csv, read_csis_csv
 from forecasting.store.repository import ChangedEvents, WriteReport, upsert_events
 
@@ -73,7 +74,7 @@ def _read_seed_format(path: Path) -> ImportBatch:
     numbered = read_csv_rows(path, EVENT_COLUMNS)
     events = parse_rows(numbered, event_from_row, str(path))
     # parse_rows raised unless every row became a record, in order.
-    return ImportBatch(str(path), events, {event.id: line for (line, _), event in zip(numbered, events)})
+    return ImportBatch(str(path), events, {event.id: line for (line, _), event in zip(numbered, events, strict=True)})
 
 
 def _read_csis_format(path: Path, corrections_file: Path | None) -> ImportBatch:
@@ -106,7 +107,7 @@ def import_events(session: Session, batch: ImportBatch, *, update: bool = False,
     and update is false; nothing is written then.
     """
     try:
-        return upsert_events(session, batch.events, "import", replace_changed=update, dry_run=dry_run)
+        return upsert_events(session, batch.events, Origin.IMPORT, replace_changed=update, dry_run=dry_run)
     except ChangedEvents as refused:
         raise RecordFileError(
             [

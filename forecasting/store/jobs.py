@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from forecasting.lifecycle.metrics import observe_job
+from forecasting.domain.vocabulary import JobStatus
+from forecasting.store.columns import as_dataclass, utc_now
 from forecasting.store.retrain_lock import HOST, LockHolder, current_holder, process_alive
-from forecasting.store.tables import JobRow, utc_now
+from forecasting.store.tables import JOB_IN_FLIGHT, JobRow
 
 RETRAIN = "retrain"
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-IN_FLIGHT = (QUEUED, RUNNING)
+IN_FLIGHT = JOB_IN_FLIGHT
 MAX_OUTPUT_CHARS = 20_000
 # A queued job whose process cannot be seen from here gets this long to take the lock.
 QUEUE_GRACE = dt.timedelta(seconds=120)
@@ -44,7 +41,7 @@ class JobConflict(RuntimeError):
 class Job:
     id: str
     kind: str
-    status: str
+    status: JobStatus
     arguments: dict[str, Any]
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -58,29 +55,8 @@ class Job:
     promoted: bool | None
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def _job(row: JobRow) -> Job:
-    return Job(
-        id=row.id,
-        kind=row.kind,
-        status=row.status,
-        arguments=dict(row.arguments or {}),
-        created_at=_utc(row.created_at),  # type: ignore[arg-type]
-        started_at=_utc(row.started_at),
-        finished_at=_utc(row.finished_at),
-        host=row.host,
-        pid=row.pid,
-        exit_code=row.exit_code,
-        output=row.output or "",
-        message=row.message,
-        version_id=row.version_id,
-        promoted=row.promoted,
-    )
+    return as_dataclass(Job, row, arguments=dict(row.arguments or {}), output=row.output or "")
 
 
 # --- rows --------------------------------------------------------------------------
@@ -91,7 +67,7 @@ def create_job(session: Session, kind: str, arguments: dict[str, Any]) -> Job:
     row = JobRow(
         id=f"job-{utc_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
         kind=kind,
-        status=QUEUED,
+        status=JobStatus.QUEUED,
         arguments=arguments,
         created_at=utc_now(),
         output="",
@@ -124,7 +100,7 @@ def mark_running(session: Session, job_id: str, pid: int | None = None, host: st
     row = session.get(JobRow, job_id)
     if row is None:
         raise LookupError(f"no job {job_id!r}")
-    row.status = RUNNING
+    row.status = JobStatus.RUNNING
     row.started_at = utc_now()
     row.pid = pid if pid is not None else os.getpid()
     row.host = host
@@ -139,7 +115,7 @@ def append_output(session: Session, job_id: str, line: str) -> None:
 def finish_job(
     session: Session,
     job_id: str,
-    status: str,
+    status: JobStatus,
     *,
     exit_code: int | None = None,
     message: str | None = None,
@@ -162,6 +138,13 @@ def finish_job(
     return True
 
 
+def record_exit_code(session: Session, job_id: str, code: int) -> None:
+    """The process's exit code, on a job it finished without recording one."""
+    row = session.get(JobRow, job_id)
+    if row is not None and row.exit_code is None:
+        row.exit_code = code
+
+
 def settle_stale_jobs(session: Session, kind: str = RETRAIN, now: dt.datetime | None = None) -> list[str]:
     """Mark failed the in-flight jobs whose process is gone; returns their ids."""
     now = now or utc_now()
@@ -170,123 +153,15 @@ def settle_stale_jobs(session: Session, kind: str = RETRAIN, now: dt.datetime | 
     for row in session.scalars(select(JobRow).where(JobRow.kind == kind, JobRow.status.in_(IN_FLIGHT))):
         if holder is not None and holder.job_id == row.id:
             continue
-        if row.status == RUNNING:
+        if row.status == JobStatus.RUNNING:
             reason = (
                 "the retrain process stopped without finishing (killed or crashed); the active version is unchanged"
             )
         else:
             process_gone = row.pid is not None and row.host == HOST and not process_alive(row.pid)
-            if not process_gone and now - _utc(row.created_at) < QUEUE_GRACE:  # type: ignore[operator]
+            if not process_gone and now - row.created_at < QUEUE_GRACE:
                 continue
             reason = "the retrain process exited before it started work; the active version is unchanged"
-        finish_job(session, row.id, FAILED, message=reason)
+        finish_job(session, row.id, JobStatus.FAILED, message=reason)
         settled.append(row.id)
     return settled
-
-
-# --- starting a retrain process ------------------------------------------------------
-
-
-class RetrainBusy(RuntimeError):
-    """A retrain is already running (the lock is held, or a job is queued)."""
-
-
-def retrain_command(job_id: str, promote: str, cutoff: dt.date | None, if_no_active: bool = False) -> list[str]:
-    command = [sys.executable, "-m", "forecasting.cli", "retrain", "--job", job_id, "--promote", promote]
-    if cutoff is not None:
-        command += ["--cutoff", cutoff.isoformat()]
-    if if_no_active:
-        command.append("--if-no-active")
-    return command
-
-
-def start_retrain_job(
-    factory: sessionmaker[Session],
-    *,
-    promote: str,
-    cutoff: dt.date | None,
-    env: dict[str, str],
-    requested_by: str = "api",
-    if_no_active: bool = False,
-) -> Job:
-    """Queue a retrain job and start its process; RetrainBusy if one is already running.
-
-    The process runs in its own session (signals to this process do not reach
-    it) and a watcher thread records its exit, so a crash is reported on the
-    job even when the process could not say so itself.
-    """
-    arguments = {
-        "promote": promote,
-        "cutoff": cutoff.isoformat() if cutoff else None,
-        "if_no_active": if_no_active,
-        "requested_by": requested_by,
-    }
-    try:
-        with factory.begin() as session:
-            settle_stale_jobs(session)
-            holder = current_holder(session)
-            if holder is not None:
-                raise RetrainBusy(f"a retrain is already running: {holder.describe()}")
-            job = create_job(session, RETRAIN, arguments)
-    except JobConflict:
-        with factory() as session:
-            running = in_flight_job(session)
-        raise RetrainBusy(
-            f"a retrain job is already {running.status if running else 'in flight'}: {running.id if running else '?'}"
-        ) from None
-    try:
-        process = subprocess.Popen(
-            retrain_command(job.id, promote, cutoff, if_no_active),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            text=True,
-        )
-    except OSError as error:
-        with factory.begin() as session:
-            finish_job(session, job.id, FAILED, message=f"could not start the retrain process: {error}")
-        raise
-    with factory.begin() as session:
-        set_process(session, job.id, process.pid)
-    threading.Thread(target=_watch, args=(factory, job.id, process), name=f"watch-{job.id}", daemon=True).start()
-    with factory() as session:
-        return get_job(session, job.id) or job
-
-
-def _watch(factory: sessionmaker[Session], job_id: str, process: subprocess.Popen[str]) -> None:
-    tail: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        tail = (tail + [line])[-40:]
-    code = process.wait()
-    message = (
-        f"the retrain process exited with code {code} without finishing its job"
-        if code >= 0
-        else f"the retrain process was killed by signal {-code}; the active version is unchanged"
-    )
-    try:
-        with factory.begin() as session:
-            finish_job(
-                session, job_id, FAILED, exit_code=code, message=message, output_tail="".join(tail) if code else None
-            )
-            row = session.get(JobRow, job_id)
-            if row is not None and row.exit_code is None:
-                row.exit_code = code
-    except SQLAlchemyError:
-        return  # the store is down; settle_stale_jobs will close the row later
-    _observe_finished(factory, job_id)
-
-
-def _observe_finished(factory: sessionmaker[Session], job_id: str) -> None:
-    """Count and log the finished job once, here in the process that launched it."""
-    try:
-        with factory() as session:
-            job = get_job(session, job_id)
-    except SQLAlchemyError:
-        return
-    if job is None or job.status in IN_FLIGHT:
-        return
-    seconds = (job.finished_at - job.created_at).total_seconds() if job.finished_at else None
-    observe_job(job.id, job.status, job.promoted, job.version_id, job.message, seconds, job.exit_code)

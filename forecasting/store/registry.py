@@ -10,7 +10,7 @@ activates the new one in the caller's transaction, so readers see one or the
 other, never both or neither.
 
 Like the store's repository, these are plain functions taking a Session; the
-caller owns the transaction (`forecasting.store.db.transaction`).
+caller owns the transaction (`forecasting.store.db.write_transaction`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from forecasting.domain.vocabulary import VersionStatus
 from forecasting.evaluation.report import ALL_ELECTIONS
-from forecasting.serving.model_set import TrainedModelSet, dumps, loads
-from forecasting.store.tables import ModelVersionRow, utc_now
-
-ARTIFACT_FORMAT = "provocast.model_set/1"
-CANDIDATE, ACTIVE, RETIRED = "candidate", "active", "retired"
+from forecasting.serving.model_set import ARTIFACT_FORMAT, TrainedModelSet, loads
+from forecasting.store.columns import as_dataclass, utc_now
+from forecasting.store.tables import ModelVersionRow
 
 
 class RegistryError(RuntimeError):
@@ -59,7 +58,7 @@ class PromotionConflict(RegistryError):
 @dataclass(frozen=True)
 class ModelVersion:
     id: str
-    status: str
+    status: VersionStatus
     created_at: dt.datetime
     promoted_at: dt.datetime | None
     retired_at: dt.datetime | None
@@ -77,33 +76,13 @@ class ModelVersion:
 
     @property
     def default_skill(self) -> dict[str, Any] | None:
-        return self.metrics.get("skill", {}).get(self.default_model)
-
-
-def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        skill: dict[str, Any] | None = self.metrics.get("skill", {}).get(self.default_model)
+        return skill
 
 
 def _version(row: ModelVersionRow, with_artifact: bool) -> ModelVersion:
-    return ModelVersion(
-        id=row.id,
-        status=row.status,
-        created_at=_as_utc(row.created_at),  # type: ignore[arg-type]
-        promoted_at=_as_utc(row.promoted_at),
-        retired_at=_as_utc(row.retired_at),
-        data_cutoff=row.data_cutoff,
-        data_hash=row.data_hash,
-        trained_at=_as_utc(row.trained_at),  # type: ignore[arg-type]
-        default_model=row.default_model,
-        effect_model=row.effect_model,
-        metrics=row.metrics,
-        artifact_sha256=row.artifact_sha256,
-        artifact_bytes=row.artifact_bytes,
-        job_id=row.job_id,
-        artifact=row.artifact if with_artifact else None,
-    )
+    # Reading `row.artifact` would load the deferred column: only when it was asked for.
+    return as_dataclass(ModelVersion, row, artifact=row.artifact if with_artifact else None)
 
 
 def artifact_sha256(text: str) -> str:
@@ -113,7 +92,9 @@ def artifact_sha256(text: str) -> str:
 # --- reading ---------------------------------------------------------------------
 
 
-def list_versions(session: Session, status: str | None = None, limit: int | None = None) -> list[ModelVersion]:
+def list_versions(
+    session: Session, status: VersionStatus | None = None, limit: int | None = None
+) -> list[ModelVersion]:
     """Versions newest first, without their artifacts."""
     query = select(ModelVersionRow).order_by(ModelVersionRow.created_at.desc(), ModelVersionRow.id.desc())
     if status is not None:
@@ -133,7 +114,7 @@ def get_version(session: Session, version_id: str, with_artifact: bool = False) 
 
 def active_version_id(session: Session) -> str | None:
     """The active version's id: a cheap query the service polls."""
-    return session.scalar(select(ModelVersionRow.id).where(ModelVersionRow.status == ACTIVE))
+    return session.scalar(select(ModelVersionRow.id).where(ModelVersionRow.status == VersionStatus.ACTIVE))
 
 
 def active_version(session: Session, with_artifact: bool = True) -> ModelVersion | None:
@@ -166,17 +147,6 @@ def load_model_set(version: ModelVersion) -> TrainedModelSet:
 # --- writing ---------------------------------------------------------------------
 
 
-def save_candidate(
-    session: Session,
-    model_set: TrainedModelSet,
-    *,
-    training: dict[str, Any] | None = None,
-    job_id: str | None = None,
-) -> ModelVersion:
-    """Store a trained model set as a new candidate version (one INSERT; visible once the caller commits)."""
-    return save_artifact(session, dumps(model_set), training=training, job_id=job_id)
-
-
 def save_artifact(
     session: Session,
     text: str,
@@ -195,7 +165,7 @@ def save_artifact(
     digest = artifact_sha256(text)
     row = ModelVersionRow(
         id=f"{now:%Y%m%d-%H%M%S}-{digest[:8]}",
-        status=CANDIDATE,
+        status=VersionStatus.CANDIDATE,
         created_at=now,
         data_cutoff=dt.date.fromisoformat(data["cutoff"]),
         data_hash=data["data_hash"],
@@ -231,7 +201,7 @@ def promote(session: Session, version_id: str) -> Promotion:
     become active. A retired version can be promoted again (a rollback).
     """
     target = get_version(session, version_id, with_artifact=True)
-    if target.status == ACTIVE:
+    if target.status == VersionStatus.ACTIVE:
         return Promotion(get_version(session, version_id), None, changed=False)
     if artifact_sha256(target.artifact or "") != target.artifact_sha256:
         raise CorruptArtifact(
@@ -242,12 +212,14 @@ def promote(session: Session, version_id: str) -> Promotion:
     try:
         # Retire first: the unique index allows only one active row at any moment.
         session.execute(
-            update(ModelVersionRow).where(ModelVersionRow.status == ACTIVE).values(status=RETIRED, retired_at=now)
+            update(ModelVersionRow)
+            .where(ModelVersionRow.status == VersionStatus.ACTIVE)
+            .values(status=VersionStatus.RETIRED, retired_at=now)
         )
         session.execute(
             update(ModelVersionRow)
             .where(ModelVersionRow.id == version_id)
-            .values(status=ACTIVE, promoted_at=now, retired_at=None)
+            .values(status=VersionStatus.ACTIVE, promoted_at=now, retired_at=None)
         )
         session.flush()
     except IntegrityError:

@@ -1,8 +1,9 @@
 """Reads and writes on the store: plain functions taking a Session, speaking in records.
 
-Callers own the transaction (see `forecasting.store.db.transaction`); these
-functions only flush. Every record written here has already been through a
-`forecasting.domain.records` parser.
+Callers own the transaction (see `forecasting.store.db.write_transaction`);
+these functions only flush. Every record written here has already been
+through a `forecasting.domain.records` parser. `load_history` is the only way
+models see stored data.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeVar
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord, EventRecord, ExerciseRecord, RecordError
-from forecasting.store.tables import Base, ElectionRow, EventRow, ExerciseRow, Origin
+from forecasting.domain.vocabulary import Origin
+from forecasting.store.tables import ElectionRow, EventRow, ExerciseRow
 
+Ts = TypeVarTuple("Ts")
 # Stay well under the bound-parameter limits of SQLite and PostgreSQL.
 ID_CHUNK = 500
 
@@ -25,7 +29,7 @@ ID_CHUNK = 500
 @dataclass(frozen=True)
 class StoredEvent:
     record: EventRecord
-    origin: str
+    origin: Origin
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -70,7 +74,7 @@ class EventChange:
 
     incoming: EventRecord
     stored: EventRecord
-    stored_origin: str
+    stored_origin: Origin
     fields: tuple[str, ...]
 
 
@@ -90,20 +94,17 @@ class ChangedEvents(ValueError):
         self.changes = changes
 
 
-def differing_fields(a: object, b: object) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name))  # type: ignore[arg-type]
+def differing_fields(a: EventRecord, b: EventRecord) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name))
 
 
-Row = TypeVar("Row", bound=Base)
-
-
-def rows_by_id(session: Session, model: type[Row], ids: Iterable[str]) -> dict[str, Row]:
+def rows_by_id(session: Session, ids: Iterable[str]) -> dict[str, EventRow]:
     wanted = list(dict.fromkeys(ids))
-    found: dict[str, Row] = {}
+    found: dict[str, EventRow] = {}
     for start in range(0, len(wanted), ID_CHUNK):
         chunk = wanted[start : start + ID_CHUNK]
-        for row in session.scalars(select(model).where(model.id.in_(chunk))):  # type: ignore[attr-defined]
-            found[row.id] = row  # type: ignore[attr-defined]
+        for row in session.scalars(select(EventRow).where(EventRow.id.in_(chunk))):
+            found[row.id] = row
     return found
 
 
@@ -111,15 +112,10 @@ def rows_by_id(session: Session, model: type[Row], ids: Iterable[str]) -> dict[s
 
 
 def _stored(row: EventRow) -> StoredEvent:
-    return StoredEvent(row.as_record(), row.origin, _as_utc(row.created_at), _as_utc(row.updated_at))
+    return StoredEvent(row.as_record(), row.origin, row.created_at, row.updated_at)
 
 
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; the store writes them in UTC.
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def _filtered(query: Select, where: EventFilter) -> Select:
+def _filtered(query: Select[*Ts], where: EventFilter) -> Select[*Ts]:
     if where.event_types is not None:
         query = query.where(EventRow.event_type.in_(where.event_types))
     if where.weapons_test is not None:
@@ -158,7 +154,7 @@ def get_event(session: Session, event_id: str) -> StoredEvent | None:
     return None if row is None else _stored(row)
 
 
-def add_event(session: Session, record: EventRecord, origin: Origin = "manual") -> StoredEvent:
+def add_event(session: Session, record: EventRecord, origin: Origin = Origin.MANUAL) -> StoredEvent:
     """Insert one new event; an id already in the store raises DuplicateEvent."""
     existing = session.get(EventRow, record.id)
     if existing is not None:
@@ -171,7 +167,7 @@ def add_event(session: Session, record: EventRecord, origin: Origin = "manual") 
 
 def compare_events(session: Session, records: Sequence[EventRecord]) -> tuple[WriteReport, list[EventChange]]:
     """What upserting these records would do: a report (nothing updated yet) and the changed rows."""
-    stored = rows_by_id(session, EventRow, (r.id for r in records))
+    stored = rows_by_id(session, (r.id for r in records))
     report = WriteReport()
     changes: list[EventChange] = []
     for record in records:
@@ -207,7 +203,7 @@ def upsert_events(
     report.updated = [change.incoming.id for change in changes]
     if dry_run:
         return report
-    stored = rows_by_id(session, EventRow, report.updated)
+    stored = rows_by_id(session, report.updated)
     for change in changes:
         row = stored[change.incoming.id]
         row.assign(change.incoming)
@@ -253,3 +249,7 @@ def list_exercises(
     if date_to is not None:
         query = query.where(ExerciseRow.start_date <= date_to)
     return [row.as_record() for row in session.scalars(query.order_by(ExerciseRow.start_date, ExerciseRow.id))]
+
+
+def load_history(session: Session) -> History:
+    return History.from_records(event_records(session), list_elections(session), list_exercises(session))

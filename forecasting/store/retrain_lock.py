@@ -16,16 +16,18 @@ import datetime as dt
 import os
 import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.store.tables import LockRow, utc_now
+from forecasting.store.columns import utc_now
+from forecasting.store.db import write_transaction
+from forecasting.store.tables import LockRow
 
 RETRAIN_LOCK = "retrain"
 HOST = socket.gethostname()
@@ -61,12 +63,6 @@ class LockHolder:
         )
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def process_alive(pid: int) -> bool:
     """Whether a process of this host is running (a zombie, killed but not yet reaped, counts as gone)."""
     try:
@@ -82,13 +78,17 @@ def process_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _changed_rows(session: Session, statement: Update) -> int:
+    # An UPDATE's result is a CursorResult; Session.execute is typed with the general Result.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
 def live_holder(row: LockRow | None, now: dt.datetime | None = None) -> LockHolder | None:
     """The row's owner if the lock is held by a process that is (as far as we can tell) alive."""
-    if row is None or row.owner is None:
+    if row is None or row.owner is None or row.acquired_at is None or row.heartbeat_at is None:
         return None
     now = now or utc_now()
-    expires_at = _utc(row.expires_at)
-    if expires_at is None or expires_at <= now:
+    if row.expires_at is None or row.expires_at <= now:
         return None
     if row.host == HOST and row.pid is not None and not process_alive(row.pid):
         return None
@@ -97,9 +97,9 @@ def live_holder(row: LockRow | None, now: dt.datetime | None = None) -> LockHold
         host=row.host or "?",
         pid=row.pid or 0,
         job_id=row.job_id,
-        acquired_at=_utc(row.acquired_at),  # type: ignore[arg-type]
-        heartbeat_at=_utc(row.heartbeat_at),  # type: ignore[arg-type]
-        expires_at=expires_at,
+        acquired_at=row.acquired_at,
+        heartbeat_at=row.heartbeat_at,
+        expires_at=row.expires_at,
     )
 
 
@@ -129,18 +129,9 @@ class DatabaseLock:
     # --- taking and giving back ------------------------------------------------
 
     def acquire(self) -> None:
-        for attempt in range(5):
-            try:
-                self._ensure_row()
-                taken = self._try_take()
-            except OperationalError:
-                # SQLite refuses a write from a transaction whose read went stale (another
-                # process just wrote): read again.
-                if attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-                continue
-            if taken:
+        self._ensure_row()
+        for _ in range(5):  # a compare-and-set lost to another process: read the row again
+            if self._try_take():
                 self._start_heartbeat()
                 return
         with self.factory() as session:
@@ -151,7 +142,7 @@ class DatabaseLock:
 
     def _try_take(self) -> bool:
         """One compare-and-set attempt; raises LockHeld when a live owner holds the lock."""
-        with self.factory.begin() as session:
+        with write_transaction(self.factory) as session:
             row = session.get(LockRow, self.name)
             assert row is not None
             holder = live_holder(row)
@@ -161,7 +152,8 @@ class DatabaseLock:
             # so if someone else got in first this matches no row.
             seen = LockRow.owner.is_(None) if row.owner is None else LockRow.owner == row.owner
             now = utc_now()
-            taken = session.execute(
+            taken = _changed_rows(
+                session,
                 update(LockRow)
                 .where(LockRow.name == self.name, seen)
                 .values(
@@ -172,8 +164,8 @@ class DatabaseLock:
                     acquired_at=now,
                     heartbeat_at=now,
                     expires_at=now + self.ttl,
-                )
-            ).rowcount
+                ),
+            )
         return taken == 1
 
     def release(self) -> None:
@@ -181,7 +173,7 @@ class DatabaseLock:
         if self._beat is not None:
             self._beat.join(timeout=5)
         try:
-            with self.factory.begin() as session:
+            with write_transaction(self.factory) as session:
                 session.execute(
                     update(LockRow)
                     .where(LockRow.name == self.name, LockRow.owner == self.owner)
@@ -210,7 +202,7 @@ class DatabaseLock:
 
     def _ensure_row(self) -> None:
         try:
-            with self.factory.begin() as session:
+            with write_transaction(self.factory) as session:
                 if session.get(LockRow, self.name) is None:
                     session.add(LockRow(name=self.name))
         except IntegrityError:
@@ -226,13 +218,14 @@ class DatabaseLock:
     def _heartbeat(self, interval: float) -> None:
         while not self._stop.wait(interval):
             try:
-                with self.factory.begin() as session:
+                with write_transaction(self.factory) as session:
                     now = utc_now()
-                    moved = session.execute(
+                    moved = _changed_rows(
+                        session,
                         update(LockRow)
                         .where(LockRow.name == self.name, LockRow.owner == self.owner)
-                        .values(heartbeat_at=now, expires_at=now + self.ttl)
-                    ).rowcount
+                        .values(heartbeat_at=now, expires_at=now + self.ttl),
+                    )
                 if moved == 0:
                     self.lost = True
                     return

@@ -33,6 +33,7 @@ from forecasting.domain.records import (
     read_events_csv,
     read_exercises_csv,
 )
+from forecasting.domain.vocabulary import Origin
 from forecasting.store.repository import WriteReport
 from forecasting.store.tables import ElectionRow, EventRow, ExerciseRow
 
@@ -90,8 +91,8 @@ def seed_store(session: Session, seeds_dir: Path) -> SeedReport:
             session,
             EventRow,
             data.events,
-            new_row=lambda record: EventRow.from_record(record, "seed"),
-            owned=lambda row: row.origin == "seed",
+            new_row=lambda record: EventRow.from_record(record, Origin.SEED),
+            owned=lambda row: row.origin == Origin.SEED,
         ),
         elections=_mirror(session, ElectionRow, data.elections, new_row=ElectionRow.from_record),
         exercises=_mirror(session, ExerciseRow, data.exercises, new_row=ExerciseRow.from_record),

@@ -10,14 +10,16 @@ never touches them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import fields
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -32,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forecasting.domain.records import ElectionRecord, EventRecord, ExerciseRecord
-
-Origin = Literal["seed", "import", "manual"]
+from forecasting.domain.vocabulary import EventGroup, JobStatus, Origin, VersionStatus
+from forecasting.store.columns import StrEnumColumn, UtcDateTime, as_dataclass, utc_now
 
 # Named constraints keep future migrations (and SQLite batch mode) predictable.
 NAMING_CONVENTION = {
@@ -45,8 +47,14 @@ NAMING_CONVENTION = {
 }
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+# A job is in flight while queued or running: at most one per kind (the partial unique index on jobs).
+JOB_IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _one_of(column: str, values: Iterable[StrEnum]) -> str:
+    """The SQL condition the migrations wrote by hand: `status = 'active'` or `status IN ('queued', 'running')`."""
+    quoted = [f"'{value}'" for value in values]
+    return f"{column} = {quoted[0]}" if len(quoted) == 1 else f"{column} IN ({', '.join(quoted)})"
 
 
 class Base(DeclarativeBase):
@@ -55,17 +63,26 @@ class Base(DeclarativeBase):
 
 class Timestamped:
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, server_default=func.current_timestamp()
+        UtcDateTime, default=utc_now, server_default=func.current_timestamp()
     )
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, onupdate=utc_now, server_default=func.current_timestamp()
+        UtcDateTime, default=utc_now, onupdate=utc_now, server_default=func.current_timestamp()
     )
 
 
-class EventRow(Timestamped, Base):
+class FromRecord:
+    """A table whose rows mirror a record dataclass field for field (the id never changes)."""
+
+    def assign(self, record: Any) -> None:
+        for f in fields(record):
+            if f.name != "id":
+                setattr(self, f.name, getattr(record, f.name))
+
+
+class EventRow(Timestamped, FromRecord, Base):
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint("origin IN ('seed', 'import', 'manual')", name="origin"),
+        CheckConstraint(_one_of("origin", Origin), name="origin"),
         CheckConstraint("count IS NULL OR count >= 1", name="count_positive"),
     )
 
@@ -76,7 +93,7 @@ class EventRow(Timestamped, Base):
     count: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(10))
+    origin: Mapped[Origin] = mapped_column(StrEnumColumn(Origin, 10))
 
     @classmethod
     def from_record(cls, record: EventRecord, origin: Origin) -> EventRow:
@@ -84,27 +101,11 @@ class EventRow(Timestamped, Base):
         row.assign(record)
         return row
 
-    def assign(self, record: EventRecord) -> None:
-        self.date = record.date
-        self.event_type = record.event_type
-        self.weapons_test = record.weapons_test
-        self.count = record.count
-        self.description = record.description
-        self.source = record.source
-
     def as_record(self) -> EventRecord:
-        return EventRecord(
-            id=self.id,
-            date=self.date,
-            event_type=self.event_type,
-            weapons_test=self.weapons_test,
-            count=self.count,
-            description=self.description,
-            source=self.source,
-        )
+        return as_dataclass(EventRecord, self)
 
 
-class ElectionRow(Timestamped, Base):
+class ElectionRow(Timestamped, FromRecord, Base):
     __tablename__ = "elections"
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -120,25 +121,11 @@ class ElectionRow(Timestamped, Base):
         row.assign(record)
         return row
 
-    def assign(self, record: ElectionRecord) -> None:
-        self.date = record.date
-        self.country = record.country
-        self.kind = record.kind
-        self.source = record.source
-        self.announced = record.announced
-
     def as_record(self) -> ElectionRecord:
-        return ElectionRecord(
-            id=self.id,
-            date=self.date,
-            country=self.country,
-            kind=self.kind,
-            source=self.source,
-            announced=self.announced,
-        )
+        return as_dataclass(ElectionRecord, self)
 
 
-class ExerciseRow(Timestamped, Base):
+class ExerciseRow(Timestamped, FromRecord, Base):
     __tablename__ = "exercises"
     __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
 
@@ -155,28 +142,11 @@ class ExerciseRow(Timestamped, Base):
         row.assign(record)
         return row
 
-    def assign(self, record: ExerciseRecord) -> None:
-        self.name = record.name
-        self.start_date = record.start_date
-        self.end_date = record.end_date
-        self.approximate = record.approximate
-        self.source = record.source
-
     def as_record(self) -> ExerciseRecord:
-        return ExerciseRecord(
-            id=self.id,
-            name=self.name,
-            start_date=self.start_date,
-            end_date=self.end_date,
-            approximate=self.approximate,
-            source=self.source,
-        )
+        return as_dataclass(ExerciseRecord, self)
 
 
 # --- model registry, retraining jobs and the retrain lock (forecasting.store.registry, .jobs, .retrain_lock) ---
-
-MODEL_STATUSES = ("candidate", "active", "retired")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 
 
 class ModelVersionRow(Base):
@@ -184,27 +154,27 @@ class ModelVersionRow(Base):
 
     __tablename__ = "model_versions"
     __table_args__ = (
-        CheckConstraint("status IN ('candidate', 'active', 'retired')", name="status"),
+        CheckConstraint(_one_of("status", VersionStatus), name="status"),
         Index(
             "uq_model_versions_one_active",
             "status",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            sqlite_where=text(_one_of("status", [VersionStatus.ACTIVE])),
+            postgresql_where=text(_one_of("status", [VersionStatus.ACTIVE])),
         ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    status: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[VersionStatus] = mapped_column(StrEnumColumn(VersionStatus, 10))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     data_cutoff: Mapped[dt.date] = mapped_column(Date)
     data_hash: Mapped[str] = mapped_column(String(64))
-    trained_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    trained_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     default_model: Mapped[str] = mapped_column(String(40))
     effect_model: Mapped[str] = mapped_column(String(40))
-    metrics: Mapped[dict] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     artifact: Mapped[str] = mapped_column(Text, deferred=True)
     artifact_sha256: Mapped[str] = mapped_column(String(64))
     artifact_bytes: Mapped[int] = mapped_column(Integer)
@@ -216,23 +186,23 @@ class JobRow(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(_one_of("status", JobStatus), name="status"),
         Index(
             "uq_jobs_one_in_flight",
             "kind",
             unique=True,
-            sqlite_where=text("status IN ('queued', 'running')"),
-            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text(_one_of("status", JOB_IN_FLIGHT)),
+            postgresql_where=text(_one_of("status", JOB_IN_FLIGHT)),
         ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(10))
-    arguments: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[JobStatus] = mapped_column(StrEnumColumn(JobStatus, 10))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
     exit_code: Mapped[int | None] = mapped_column(Integer)
@@ -252,9 +222,9 @@ class LockRow(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
     job_id: Mapped[str | None] = mapped_column(String(40))
-    acquired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 # --- the forecast ledger (forecasting.lifecycle.ledger) ------------------------------------------------------
@@ -283,7 +253,7 @@ class LedgerEntryRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     window_start: Mapped[dt.date] = mapped_column(Date)
     window_end: Mapped[dt.date] = mapped_column(Date)
-    event_group: Mapped[str] = mapped_column(String(20))
+    event_group: Mapped[EventGroup] = mapped_column(StrEnumColumn(EventGroup, 20))
     model: Mapped[str] = mapped_column(String(40))
     data_cutoff: Mapped[dt.date] = mapped_column(Date)
     probability_any: Mapped[float] = mapped_column(Float)
@@ -296,7 +266,7 @@ class LedgerEntryRow(Base):
     election_effect: Mapped[float | None] = mapped_column(Float)
     election_effect_lower: Mapped[float | None] = mapped_column(Float)
     election_effect_upper: Mapped[float | None] = mapped_column(Float)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
     # The outcome: NULL until the window has closed and the history covers it, then filled once.
     observed_count: Mapped[int | None] = mapped_column(Integer)
     brier: Mapped[float | None] = mapped_column(Float)
@@ -306,23 +276,4 @@ class LedgerEntryRow(Base):
     inside_80: Mapped[bool | None] = mapped_column(Boolean)
     inside_95: Mapped[bool | None] = mapped_column(Boolean)
     history_end: Mapped[dt.date | None] = mapped_column(Date)
-    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-FORECAST_COLUMNS = tuple(
-    c.name
-    for c in LedgerEntryRow.__table__.columns
-    if c.name
-    not in (
-        "observed_count",
-        "brier",
-        "log_loss",
-        "climatology_brier",
-        "climatology_log_loss",
-        "inside_80",
-        "inside_95",
-        "history_end",
-        "scored_at",
-    )
-)
-OUTCOME_COLUMNS = tuple(c.name for c in LedgerEntryRow.__table__.columns if c.name not in FORECAST_COLUMNS)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from forecasting.domain.records import RecordError
-from forecasting.store import jobs, registry
+from forecasting.domain.vocabulary import VersionStatus
+from forecasting.lifecycle import retrain_jobs
+from forecasting.store import registry
 from service.deps import app_state, child_environment, read_session, require_token
 from service.schemas import JobOut, ModelList, ModelVersionDetail, ModelVersionOut, RetrainRequest, error_responses
 
@@ -23,7 +25,7 @@ def versions(request: Request, session: Annotated[Session, Depends(read_session)
     holder = app_state(request).holder
     serving = holder.current.id if holder.current else None
     items = registry.list_versions(session)
-    active = next((v.id for v in items if v.status == registry.ACTIVE), None)
+    active = next((v.id for v in items if v.status == VersionStatus.ACTIVE), None)
     return ModelList(
         active=active,
         serving=serving,
@@ -65,7 +67,7 @@ def retrain(request: Request, response: Response, body: Annotated[RetrainRequest
     state = app_state(request)
     if body.cutoff is not None and body.cutoff > date.today():
         raise RecordError("cutoff", f"{body.cutoff} is in the future")
-    job = jobs.start_retrain_job(
+    job = retrain_jobs.start_retrain_job(
         state.factory,
         promote=body.promote,
         cutoff=body.cutoff,

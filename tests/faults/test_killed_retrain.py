@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from forecasting.domain.vocabulary import VersionStatus
 from forecasting.settings import PROJECT_ROOT
 from forecasting.store import registry
 from forecasting.store.retrain_lock import current_holder
@@ -90,13 +91,13 @@ def _timed_retrain(env: dict[str, str], promote: str = "never") -> float:
 def _check_registry(store: Store, before: dict[str, str]) -> str:
     """The registry after a kill is one of the two whole states; returns the active version."""
     after = store.versions()
-    active = [v for v, status in after.items() if status == registry.ACTIVE]
+    active = [v for v, status in after.items() if status == VersionStatus.ACTIVE]
     assert len(active) == 1, after
-    [previous] = [v for v, status in before.items() if status == registry.ACTIVE]
+    [previous] = [v for v, status in before.items() if status == VersionStatus.ACTIVE]
     new = set(after) - set(before)
     assert len(new) <= 1, f"one retrain stored {len(new)} versions"
     for version in before:
-        expected = registry.RETIRED if version == previous and active[0] != previous else before[version]
+        expected = VersionStatus.RETIRED if version == previous and active[0] != previous else before[version]
         assert after[version] == expected, (version, before[version], after[version])
     if active[0] != previous:
         assert active[0] in new, "a version other than the new one became active"

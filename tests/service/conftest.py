@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.store import registry
-from forecasting.store.db import create_session_factory, create_store_engine
+from forecasting.store.db import create_session_factory, create_store_engine, write_transaction
 from forecasting.store.migrations.runner import upgrade_schema
 from forecasting.store.seeding import seed_store
 from service.main import create_app
@@ -63,7 +63,7 @@ def prepared_store(url: str, artifact: Path | None) -> Iterator[Store]:
     try:
         upgrade_schema(engine)
         factory = create_session_factory(engine)
-        with factory.begin() as session:
+        with write_transaction(factory) as session:
             seed_store(session, shipped_seeds_dir())
         active = install_artifact(factory, artifact) if artifact is not None else None
         yield Store(url, factory, active)

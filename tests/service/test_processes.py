@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from forecasting.store import jobs
+from forecasting.domain.vocabulary import JobStatus
 from forecasting.store.tables import JobRow
 from tests.conftest import install_artifact
 from tests.faults.live_server import live_server
@@ -49,7 +49,7 @@ def test_two_processes_train_once_and_serve_the_same_versions(tmp_path: Path, tr
         assert versions[0] == versions[1]
         assert store.versions() == {versions[0]: "active"}
         with store.factory() as session:
-            trained = [j for j in session.scalars(select(JobRow)) if j.status == jobs.SUCCEEDED and j.version_id]
+            trained = [j for j in session.scalars(select(JobRow)) if j.status == JobStatus.SUCCEEDED and j.version_id]
         assert len(trained) == 1 and trained[0].version_id == versions[0]
 
         answers = [httpx.get(f"{base}/v1/forecasts/upcoming", timeout=10) for base in (first, second)]

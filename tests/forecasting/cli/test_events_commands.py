@@ -23,7 +23,7 @@ NUCLEAR_TEST_IDS = [
 ]
 
 
-def invoke(*args: str):  # type: ignore[no-untyped-def]
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 

@@ -14,7 +14,7 @@ from tests.fixtures import shipped_seeds_dir
 runner = CliRunner()
 
 
-def invoke(*args: str):  # type: ignore[no-untyped-def]
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 

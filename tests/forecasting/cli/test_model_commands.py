@@ -30,7 +30,7 @@ FAST_ENV = {
 }
 
 
-def invoke(*args: str):  # type: ignore[no-untyped-def]
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 

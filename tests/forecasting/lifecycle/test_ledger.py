@@ -17,14 +17,16 @@ from forecasting.evaluation.scoring import PROBABILITY_CLIP
 from forecasting.lifecycle import ledger
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import loads
-from forecasting.store.history_loader import load_history
-from forecasting.store.repository import add_event, list_elections
+from forecasting.store import ledger as stored_ledger
+from forecasting.store.db import write_transaction
+from forecasting.store.repository import add_event, list_elections, load_history
 from forecasting.store.seeding import seed_store
 from tests.conftest import install_artifact
 from tests.fixtures import shipped_seeds_dir
 
 MIDTERM = "us-midterm-2026-11-03"
 # A window short enough to close before today: 30 days before the 2026 midterm to 5 days after.
+DEFAULT_WINDOW = {"days_before": 30, "days_after": 30}  # the settings' default window
 SHORT = {"days_before": 30, "days_after": 5}
 SHORT_WINDOW = (date(2026, 10, 4), date(2026, 11, 8))
 
@@ -39,7 +41,7 @@ def warm_forecaster(trained_artifact: Path) -> Forecaster:
 
 @pytest.fixture
 def store(sessions: sessionmaker[Session], trained_artifact: Path) -> sessionmaker[Session]:
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         seed_store(session, shipped_seeds_dir())
     return sessions
 
@@ -68,13 +70,13 @@ def add_weapons_test(factory: sessionmaker[Session], day: date, kind: str = "bal
         description="Test event for the ledger tests.",
         source="tests/forecasting/test_ledger.py",
     )
-    with factory.begin() as session:
+    with write_transaction(factory) as session:
         add_event(session, record, "manual")
 
 
 def test_records_each_open_election_once_with_the_served_numbers(store, forecaster: Forecaster) -> None:
-    with store.begin() as session:
-        first = ledger.record_version(session, forecaster, list_elections(session))
+    with write_transaction(store) as session:
+        first = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
     cutoff = forecaster.cutoff
     open_windows = [
         e
@@ -88,7 +90,7 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
     assert all("beyond the forecast horizon" in s.reason for s in first.skipped)
 
     with store() as session:
-        entries = ledger.list_entries(session)
+        entries = stored_ledger.list_entries(session)
     assert len(entries) == len(first.recorded)
     midterm = next(e for e in entries if e.election_id == MIDTERM)
     served = forecaster.forecast(date(2026, 10, 4), date(2026, 12, 3), ["weapons"])
@@ -101,38 +103,38 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
     assert midterm.version_id == forecaster.version and midterm.data_cutoff == cutoff
     assert not midterm.scored and midterm.observed_count is None
 
-    with store.begin() as session:
-        again = ledger.record_version(session, forecaster, list_elections(session))
+    with write_transaction(store) as session:
+        again = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
     assert again.recorded == [] and again.already == first.recorded
     with store() as session:
-        assert ledger.list_entries(session) == entries
+        assert stored_ledger.list_entries(session) == entries
 
 
 def test_a_window_already_closed_in_the_history_is_not_recorded(store, forecaster: Forecaster) -> None:
     add_weapons_test(store, SHORT_WINDOW[1] + timedelta(days=1))
-    with store.begin() as session:
+    with write_transaction(store) as session:
         result = ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     assert MIDTERM not in result.recorded + result.already
     assert "us-presidential-2028-11-07" in result.recorded
 
 
 def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster: Forecaster) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         ledger.record_version(session, forecaster, list_elections(session), **SHORT)
-    with store.begin() as session:
+    with write_transaction(store) as session:
         nothing = ledger.score_closed(session, load_history(session))
     assert nothing.scored == [] and nothing.waiting >= 3
 
     add_weapons_test(store, date(2026, 10, 10))
     add_weapons_test(store, date(2026, 10, 10), "cruise_missile")
     add_weapons_test(store, date(2026, 11, 9))  # the day after the window: closes it, not counted in it
-    with store.begin() as session:
+    with write_transaction(store) as session:
         result = ledger.score_closed(session, load_history(session))
     assert [e.election_id for e in result.scored] == [MIDTERM]
     assert result.history_end == date(2026, 11, 9)
 
     with store() as session:
-        (entry,) = ledger.list_entries(session, election_id=MIDTERM)
+        (entry,) = stored_ledger.list_entries(session, election_id=MIDTERM)
     p, clim = entry.probability_any, entry.climatology_probability_any
     assert entry.observed_count == 2 and entry.observed_any is True
     assert entry.brier == pytest.approx((p - 1) ** 2, abs=1e-6)
@@ -146,15 +148,15 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
 
     # An event added later inside the closed window does not move the score: it was scored when the window closed.
     add_weapons_test(store, date(2026, 10, 20))
-    with store.begin() as session:
+    with write_transaction(store) as session:
         later = ledger.score_closed(session, load_history(session))
     assert later.scored == []
     with store() as session:
-        assert ledger.list_entries(session, election_id=MIDTERM) == [entry]
+        assert stored_ledger.list_entries(session, election_id=MIDTERM) == [entry]
 
 
 def test_the_version_record_compares_with_climatology_in_plain_words(store, forecaster: Forecaster) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     with store() as session:
         pending = ledger.track_record(session)
@@ -184,7 +186,7 @@ def test_the_version_record_compares_with_climatology_in_plain_words(store, fore
 
 
 def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Forecaster, store_url: str) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     refusals = {
         "DELETE FROM forecast_ledger": "never deleted",
@@ -207,32 +209,32 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
                 session.execute(text(statement))
             session.rollback()
 
-    with store.begin() as session:  # scoring fills NULL outcome columns: allowed once
+    with write_transaction(store) as session:  # scoring fills NULL outcome columns: allowed once
         session.execute(text(f"UPDATE forecast_ledger SET observed_count = 1 WHERE election_id = '{MIDTERM}'"))
     with store() as session:
         with pytest.raises(IntegrityError, match="an outcome is filled once and never changed"):
             session.execute(text(f"UPDATE forecast_ledger SET observed_count = 2 WHERE election_id = '{MIDTERM}'"))
         session.rollback()
     with store() as session:
-        (entry,) = ledger.list_entries(session, election_id=MIDTERM)
+        (entry,) = stored_ledger.list_entries(session, election_id=MIDTERM)
         count = session.execute(text("SELECT count(*) FROM forecast_ledger")).scalar()
     assert entry.observed_count == 1 and count >= 3
 
 
 def test_record_and_score_runs_in_its_own_transactions(store, forecaster: Forecaster) -> None:
-    recorded, scored = ledger.record_and_score(store, forecaster)
+    recorded, scored = ledger.record_and_score(store, forecaster, **DEFAULT_WINDOW)
     assert recorded is not None and MIDTERM in recorded.recorded
     assert scored.scored == [] and scored.waiting == len(recorded.recorded)
     assert "recorded" in recorded.describe() and "still open" in scored.describe()
-    nothing, _ = ledger.record_and_score(store, None)
+    nothing, _ = ledger.record_and_score(store, None, **DEFAULT_WINDOW)
     assert nothing is None
 
 
 def test_only_registry_versions_are_recorded(store, warm_forecaster: Forecaster) -> None:
     anonymous = copy.copy(warm_forecaster)
     anonymous.version = None
-    with store.begin() as session, pytest.raises(ValueError, match="no version id"):
-        ledger.record_version(session, anonymous, list_elections(session))
+    with write_transaction(store) as session, pytest.raises(ValueError, match="no version id"):
+        ledger.record_version(session, anonymous, list_elections(session), **DEFAULT_WINDOW)
 
 
 def test_provocast_retrain_records_the_version_it_promotes(trained_artifact: Path) -> None:
@@ -244,7 +246,7 @@ def test_provocast_retrain_records_the_version_it_promotes(trained_artifact: Pat
     try:
         with create_session_factory(engine)() as session:
             active = registry.active_version(session, with_artifact=False)
-            entries = ledger.list_entries(session)
+            entries = stored_ledger.list_entries(session)
     finally:
         engine.dispose()
     assert active is not None

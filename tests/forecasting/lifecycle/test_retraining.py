@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordError, read_events_csv
-from forecasting.lifecycle.retraining import decide_promotion, retrain, write_with_retry
+from forecasting.domain.vocabulary import JobStatus
+from forecasting.lifecycle.retraining import decide_promotion, retrain
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
+from forecasting.store.db import write_transaction
 from forecasting.store.retrain_lock import DatabaseLock, LockHeld
 from forecasting.store.seeding import seed_store
-from forecasting.store.tables import LockRow
 from tests.conftest import install_artifact
 from tests.fixtures import shipped_seeds_dir
 
@@ -34,13 +35,13 @@ FAST = {
 
 
 def fast_settings(**overrides: object) -> Settings:
-    return Settings(**{**FAST, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**FAST, **overrides})
 
 
 @pytest.fixture
 def store(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """A migrated store holding the shipped seeds."""
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         seed_store(session, shipped_seeds_dir())
     return sessions
 
@@ -85,8 +86,8 @@ def test_same_data_and_settings_are_skipped_unless_forced_then_equal_skill_is_pr
     assert decision is not None and forced.status == "promoted"
     assert decision.candidate_log_loss == decision.active_log_loss  # the same seeds give the same backtest
     assert decision.compared_windows > 0 and "no worse, promoted" in decision.reason
-    assert forced.previous_active == first.version.id  # type: ignore[union-attr]
-    assert statuses(store) == {first.version.id: "retired", forced.version.id: "active"}  # type: ignore[union-attr]
+    assert forced.previous_active == first.version.id
+    assert statuses(store) == {first.version.id: "retired", forced.version.id: "active"}
 
 
 def test_never_keeps_the_candidate_and_the_active_version(store: sessionmaker[Session]) -> None:
@@ -94,7 +95,7 @@ def test_never_keeps_the_candidate_and_the_active_version(store: sessionmaker[Se
     kept = retrain(store, settings=fast_settings(), rule="never", force=True, say=quiet)
 
     assert kept.status == "candidate" and not kept.promoted
-    assert statuses(store) == {first.version.id: "active", kept.version.id: "candidate"}  # type: ignore[union-attr]
+    assert statuses(store) == {first.version.id: "active", kept.version.id: "candidate"}
 
 
 def test_auto_compares_with_the_full_model_set_on_shared_election_windows_and_always_overrides(
@@ -127,7 +128,7 @@ def test_auto_compares_with_the_full_model_set_on_shared_election_windows_and_al
     always = retrain(store, settings=fast_settings(), rule="always", force=True, say=quiet)
     assert always.promoted and always.decision is not None and always.decision.reason == "--promote always"
     with store() as session:
-        assert registry.active_version_id(session) == always.version.id  # type: ignore[union-attr]
+        assert registry.active_version_id(session) == always.version.id
 
 
 def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact: Path) -> None:
@@ -138,11 +139,11 @@ def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact:
         status="active",
         created_at=None,
         promoted_at=None,
-        retired_at=None,  # type: ignore[arg-type]
+        retired_at=None,
         data_cutoff=date(2026, 8, 20),
         data_hash="h",
         trained_at=None,
-        default_model=data["default_model"],  # type: ignore[arg-type]
+        default_model=data["default_model"],
         effect_model=data["effect_model"],
         metrics=metrics,
         artifact_sha256="s",
@@ -161,7 +162,7 @@ def test_the_rule_promotes_no_worse_and_keeps_worse_candidates(trained_artifact:
     assert decide_promotion(better, version, "auto").promote
     kept = decide_promotion(worse, version, "auto")
     assert not kept.promote and "worse, kept as a candidate" in kept.reason
-    assert kept.candidate_log_loss == pytest.approx(kept.active_log_loss + 0.01)  # type: ignore[operator]
+    assert kept.candidate_log_loss == pytest.approx(kept.active_log_loss + 0.01)
     assert decide_promotion(worse, version, "always").promote
     assert not decide_promotion(better, version, "never").promote
     assert decide_promotion(worse, None, "auto").promote
@@ -182,35 +183,35 @@ def test_a_second_retrain_fails_fast_while_the_lock_is_held(store: sessionmaker[
 
 
 def test_a_job_follows_the_retrain_and_records_its_outcome(store: sessionmaker[Session]) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         job = jobs.create_job(session, jobs.RETRAIN, {"promote": "auto"})
 
     outcome = retrain(store, settings=fast_settings(), job_id=job.id, say=quiet)
 
     with store() as session:
         done = jobs.get_job(session, job.id)
-    assert done is not None and done.status == jobs.SUCCEEDED and done.exit_code == 0
-    assert done.version_id == outcome.version.id and done.promoted is True  # type: ignore[union-attr]
+    assert done is not None and done.status == JobStatus.SUCCEEDED and done.exit_code == 0
+    assert done.version_id == outcome.version.id and done.promoted is True
     assert done.output.splitlines() == outcome.lines and done.started_at is not None and done.finished_at is not None
 
 
 def test_a_job_refused_by_the_lock_is_failed_with_exit_code_3(store: sessionmaker[Session]) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         job = jobs.create_job(session, jobs.RETRAIN, {"promote": "auto"})
     with DatabaseLock(store, ttl_seconds=30):
         with pytest.raises(LockHeld):
             retrain(store, settings=fast_settings(), job_id=job.id, say=quiet)
     with store() as session:
         done = jobs.get_job(session, job.id)
-    assert done is not None and done.status == jobs.FAILED and done.exit_code == 3
+    assert done is not None and done.status == JobStatus.FAILED and done.exit_code == 3
     assert done.message is not None and done.message.startswith("another retrain is running")
 
 
 def test_one_job_per_kind_may_be_in_flight(store: sessionmaker[Session]) -> None:
-    with store.begin() as session:
+    with write_transaction(store) as session:
         jobs.create_job(session, jobs.RETRAIN, {})
     with pytest.raises(jobs.JobConflict):
-        with store.begin() as session:
+        with write_transaction(store) as session:
             jobs.create_job(session, jobs.RETRAIN, {})
 
 
@@ -232,25 +233,3 @@ def test_a_past_cutoff_trains_on_the_history_known_then(store: sessionmaker[Sess
     with store() as session:
         version = registry.active_version(session)
     assert version is not None and registry.load_model_set(version).cutoff == date(2024, 1, 31)
-
-
-def test_a_write_refused_after_a_concurrent_sqlite_commit_is_run_again(sessions: sessionmaker[Session]) -> None:
-    """What the lock's heartbeat does to the retrain's own transactions on SQLite, and how they survive it."""
-    runs: list[int] = []
-
-    def work(session: Session) -> int:
-        runs.append(1)
-        session.get(LockRow, "probe")  # a read first: the transaction now works from a snapshot
-        if len(runs) == 1:
-            with sessions.begin() as other:  # another connection commits in between, like a heartbeat
-                other.add(LockRow(name="heartbeat-like-write"))
-        session.add(LockRow(name="probe"))
-        session.flush()
-        return len(runs)
-
-    attempts = write_with_retry(sessions, work)
-
-    sqlite = sessions.kw["bind"].dialect.name == "sqlite"
-    assert attempts == (2 if sqlite else 1)  # SQLite refused the stale writer once; PostgreSQL did not need to
-    with sessions() as session:
-        assert session.get(LockRow, "probe") is not None

@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -5,9 +7,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from forecasting.domain.records import EventRecord
-from forecasting.store.db import create_session_factory, create_store_engine, display_url, transaction
+from forecasting.domain.vocabulary import Origin
+from forecasting.store.db import create_session_factory, create_store_engine, display_url, write_transaction
 from forecasting.store.migrations.runner import upgrade_schema
-from forecasting.store.tables import EventRow
+from forecasting.store.tables import EventRow, LockRow
 
 
 def test_sqlite_file_has_foreign_keys_and_wal(tmp_path: Path) -> None:
@@ -29,12 +32,40 @@ def test_transaction_rolls_back_everything_on_error(store_engine: Engine) -> Non
     sessions = create_session_factory(store_engine)
     record = EventRecord("e1", date(2017, 9, 3), "nuclear_test", True, 1, "d", "s")
     with pytest.raises(RuntimeError):
-        with transaction(sessions) as session:
-            session.add(EventRow.from_record(record, "manual"))
+        with write_transaction(sessions) as session:
+            session.add(EventRow.from_record(record, Origin.MANUAL))
             session.flush()
             raise RuntimeError("stop half-way")
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert session.scalars(select(EventRow)).all() == []
+
+
+def test_a_writer_that_read_first_is_not_refused_by_a_concurrent_writer(store_engine: Engine) -> None:
+    """Two writers at once, the first reading before it writes: the second waits its turn, neither fails."""
+    upgrade_schema(store_engine)
+    sessions = create_session_factory(store_engine)
+    first_has_read = threading.Event()
+    failures: list[BaseException] = []
+
+    def second_writer() -> None:
+        first_has_read.wait(5)
+        try:
+            with write_transaction(sessions) as other:
+                other.add(LockRow(name="second"))
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    with write_transaction(sessions) as session:
+        session.get(LockRow, "first")  # a read first: the transaction now works from a snapshot
+        first_has_read.set()
+        time.sleep(0.2)  # the second writer starts meanwhile
+        session.add(LockRow(name="first"))
+    thread.join(10)
+    assert failures == []
+    with sessions() as session:
+        assert {row.name for row in session.scalars(select(LockRow))} == {"first", "second"}
 
 
 UNREADABLE_WHILE_ANOTHER_CONNECTION_READS = """

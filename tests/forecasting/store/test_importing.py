@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordFileError, read_events_csv
-from forecasting.store.db import transaction
+from forecasting.store.db import write_transaction
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
 from forecasting.store.repository import event_records, get_event
 from forecasting.store.seeding import seed_store
@@ -21,19 +21,19 @@ NEW_ROWS = [
 
 @pytest.fixture
 def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         seed_store(session, FIXTURE_SEEDS)
     return sessions
 
 
-def stored_events(sessions: sessionmaker[Session]) -> list:  # type: ignore[type-arg]
-    with transaction(sessions) as session:
+def stored_events(sessions: sessionmaker[Session]) -> list:
+    with write_transaction(sessions) as session:
         return event_records(session)
 
 
-def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):  # type: ignore[no-untyped-def]
+def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):
     batch = read_import_file(path, "seed")
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         return import_events(session, batch, **options)
 
 
@@ -46,7 +46,7 @@ def test_import_inserts_new_events_and_skips_known_ones(seeded: sessionmaker[Ses
 
     assert report.inserted == ["2024-01-14-hypersonic_missile", "2024-01-24-cruise_missile"]
     assert report.unchanged == [FIXTURE_EVENTS[3].id] and report.updated == []
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         added = get_event(session, "2024-01-24-cruise_missile")
         kept = get_event(session, FIXTURE_EVENTS[3].id)
     assert added is not None and added.origin == "import" and added.record.count is None
@@ -85,7 +85,7 @@ def test_changed_known_event_is_refused_without_update(seeded: sessionmaker[Sess
     report = run_import(seeded, path, update=True)
 
     assert (report.inserted, report.updated) == (["2024-01-14-hypersonic_missile"], [changed.id])
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         replaced = get_event(session, changed.id)
     assert replaced is not None and replaced.record == changed and replaced.origin == "import"
 
@@ -118,4 +118,4 @@ def test_export_then_import_into_an_empty_store_round_trips(
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown import format 'xml'"):
-        read_import_file(tmp_path / "x.csv", "xml")  # type: ignore[arg-type]
+        read_import_file(tmp_path / "x.csv", "xml")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordFileError
-from forecasting.store.db import transaction
+from forecasting.store.db import write_transaction
 from forecasting.store.importing import import_events, read_import_file
 from forecasting.store.repository import count_events, event_records, upsert_events
 from forecasting.store.seeding import read_seed_files, seed_store
@@ -34,9 +34,9 @@ def older_snapshot(csis_file: Path, target: Path) -> Path:
     return target
 
 
-def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):  # type: ignore[no-untyped-def]
+def run_import(sessions: sessionmaker[Session], path: Path, **options: bool):
     batch = read_import_file(path, "csis", shipped_seeds_dir())
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         return import_events(session, batch, **options)
 
 
@@ -44,7 +44,7 @@ def test_the_reference_snapshot_adds_nothing_to_the_shipped_seeds(
     sessions: sessionmaker[Session], csis_file: Path
 ) -> None:
     seeds = shipped_seeds_dir()
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         seed_store(session, seeds)
 
     report = run_import(sessions, csis_file)
@@ -52,7 +52,7 @@ def test_the_reference_snapshot_adds_nothing_to_the_shipped_seeds(
     mapped = read_import_file(csis_file, "csis", seeds).events
     assert (report.inserted, report.updated) == ([], [])
     assert sorted(report.unchanged) == sorted(e.id for e in mapped)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert count_events(session) == len(read_seed_files(seeds).events)
 
 
@@ -65,7 +65,7 @@ def test_a_newer_copy_brings_only_the_new_events(
     assert newer_ids and max(first.inserted) < CUT.isoformat()
 
     dry = run_import(sessions, csis_file, dry_run=True)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert count_events(session) == len(first.inserted)
     second = run_import(sessions, csis_file)
     third = run_import(sessions, csis_file)
@@ -73,7 +73,7 @@ def test_a_newer_copy_brings_only_the_new_events(
     assert sorted(dry.inserted) == sorted(second.inserted) == newer_ids
     assert second.updated == [] and len(second.unchanged) == len(first.inserted)
     assert third.changes == 0
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         stored = event_records(session)
     assert len(stored) == len({e.id for e in stored}) == len(first.inserted) + len(newer_ids)
 
@@ -82,7 +82,7 @@ def test_a_stored_event_that_differs_is_named_by_its_csis_line(
     sessions: sessionmaker[Session], csis_file: Path
 ) -> None:
     run_import(sessions, csis_file)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         target = next(e for e in event_records(session) if e.id == "2026-08-06-ballistic_missile")
         upsert_events(session, [replace(target, description="Edited by hand.")], "import", replace_changed=True)
 
@@ -107,5 +107,5 @@ def test_an_unknown_csis_label_writes_nothing(sessions: sessionmaker[Session], t
         run_import(sessions, path)
     [problem] = caught.value.problems
     assert (problem.line, problem.field) == (3, "event")
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert count_events(session) == 0

@@ -11,8 +11,10 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasting.serving.model_set import dumps
+from forecasting.domain.vocabulary import VersionStatus
+from forecasting.serving.model_set import ARTIFACT_FORMAT, dumps
 from forecasting.store import registry
+from forecasting.store.db import write_transaction
 from forecasting.store.tables import ModelVersionRow
 from tests.conftest import install_artifact
 
@@ -31,13 +33,13 @@ def test_a_new_store_has_no_versions(sessions: sessionmaker[Session]) -> None:
 
 def test_a_saved_artifact_is_a_candidate_with_its_metrics(sessions: sessionmaker[Session], artifact_text: str) -> None:
     data = json.loads(artifact_text)
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         saved = registry.save_artifact(session, artifact_text)
 
     with sessions() as session:
         version = registry.get_version(session, saved.id)
         listed = registry.list_versions(session)
-    assert version.status == registry.CANDIDATE
+    assert version.status == VersionStatus.CANDIDATE
     assert version.artifact is None  # megabytes are read only when asked for
     assert version.data_cutoff.isoformat() == data["cutoff"] and version.data_hash == data["data_hash"]
     assert version.default_model == data["default_model"] and version.effect_model == data["effect_model"]
@@ -62,25 +64,25 @@ def test_promotion_retires_the_active_version_in_the_same_transaction(
 ) -> None:
     first = install_artifact(sessions, trained_artifact)
     second = install_artifact(sessions, trained_artifact, promote=False)
-    assert first.status == registry.ACTIVE and second.status == registry.CANDIDATE
+    assert first.status == VersionStatus.ACTIVE and second.status == VersionStatus.CANDIDATE
     assert first.id != second.id
 
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         promotion = registry.promote(session, second.id)
     assert promotion.changed and promotion.previous is not None and promotion.previous.id == first.id
 
     with sessions() as session:
         statuses = {v.id: v.status for v in registry.list_versions(session)}
         assert registry.active_version_id(session) == second.id
-    assert statuses == {first.id: registry.RETIRED, second.id: registry.ACTIVE}
+    assert statuses == {first.id: VersionStatus.RETIRED, second.id: VersionStatus.ACTIVE}
 
-    with sessions.begin() as session:  # rolling back to the retired version
+    with write_transaction(sessions) as session:  # rolling back to the retired version
         back = registry.promote(session, first.id)
         again = registry.promote(session, first.id)
     assert back.previous is not None and back.previous.id == second.id
     assert not again.changed
     with sessions() as session:
-        assert [v.id for v in registry.list_versions(session, status=registry.ACTIVE)] == [first.id]
+        assert [v.id for v in registry.list_versions(session, status=VersionStatus.ACTIVE)] == [first.id]
 
 
 def test_the_schema_allows_only_one_active_version(sessions: sessionmaker[Session], trained_artifact: Path) -> None:
@@ -88,7 +90,7 @@ def test_the_schema_allows_only_one_active_version(sessions: sessionmaker[Sessio
     other = install_artifact(sessions, trained_artifact, promote=False)
 
     with pytest.raises(IntegrityError):
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             session.execute(update(ModelVersionRow).where(ModelVersionRow.id == other.id).values(status="active"))
 
 
@@ -99,13 +101,13 @@ def test_a_promotion_rolled_back_with_its_transaction_changes_nothing(
     second = install_artifact(sessions, trained_artifact, promote=False)
 
     with pytest.raises(RuntimeError, match="stopped half-way"):
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             registry.promote(session, second.id)
             raise RuntimeError("stopped half-way")
 
     with sessions() as session:
         assert registry.active_version_id(session) == first.id
-        assert registry.get_version(session, second.id).status == registry.CANDIDATE
+        assert registry.get_version(session, second.id).status == VersionStatus.CANDIDATE
 
 
 def test_loading_the_active_version_gives_back_the_stored_model_set(
@@ -129,7 +131,7 @@ def test_an_artifact_that_fails_its_checksum_is_refused_and_cannot_be_promoted(
     bad = install_artifact(sessions, trained_artifact, promote=False)
     tampered = artifact_text.replace('"default_model":"', '"default_model":"x', 1)
     assert tampered != artifact_text
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         session.execute(update(ModelVersionRow).where(ModelVersionRow.id == bad.id).values(artifact=tampered))
 
     with sessions() as session:
@@ -137,7 +139,7 @@ def test_an_artifact_that_fails_its_checksum_is_refused_and_cannot_be_promoted(
     with pytest.raises(registry.CorruptArtifact, match=f"model version {bad.id} is refused: the artifact's sha256"):
         registry.load_model_set(stored)
     with pytest.raises(registry.CorruptArtifact, match="cannot be promoted"):
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             registry.promote(session, bad.id)
     with sessions() as session:
         assert registry.active_version_id(session) == good.id
@@ -148,7 +150,7 @@ def test_an_unreadable_artifact_is_refused_even_with_a_matching_checksum(
 ) -> None:
     version = install_artifact(sessions, trained_artifact)
     truncated = artifact_text[: len(artifact_text) // 2]
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         session.execute(
             update(ModelVersionRow)
             .where(ModelVersionRow.id == version.id)
@@ -165,7 +167,7 @@ def test_an_artifact_whose_contents_disagree_with_its_row_is_refused(
     sessions: sessionmaker[Session], trained_artifact: Path
 ) -> None:
     version = install_artifact(sessions, trained_artifact)
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         session.execute(
             update(ModelVersionRow).where(ModelVersionRow.id == version.id).values(data_cutoff=date(2001, 1, 1))
         )
@@ -179,7 +181,7 @@ def test_an_artifact_whose_contents_disagree_with_its_row_is_refused(
 def test_text_that_is_not_a_model_set_is_not_stored(sessions: sessionmaker[Session]) -> None:
     for text_ in ("{not json", json.dumps({"format": "something else"}), "[]"):
         with pytest.raises(registry.RegistryError):
-            with sessions.begin() as session:
+            with write_transaction(sessions) as session:
                 registry.save_artifact(session, text_)
     with sessions() as session:
         assert registry.list_versions(session) == []
@@ -190,7 +192,7 @@ def test_unknown_versions_are_named(sessions: sessionmaker[Session]) -> None:
         with pytest.raises(registry.UnknownVersion, match="no model version 'nope'"):
             registry.get_version(session, "nope")
     with pytest.raises(registry.UnknownVersion):
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             registry.promote(session, "nope")
 
 
@@ -208,5 +210,5 @@ def test_the_artifact_is_stored_as_plain_json(sessions: sessionmaker[Session], t
         stored = session.execute(
             text("SELECT artifact FROM model_versions WHERE id = :id"), {"id": version.id}
         ).scalar_one()
-    assert json.loads(stored)["format"] == registry.ARTIFACT_FORMAT
+    assert json.loads(stored)["format"] == ARTIFACT_FORMAT
     assert "pickle" not in stored

@@ -1,12 +1,14 @@
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting.domain.history import History
 from forecasting.domain.records import EventRecord, read_events_csv
 from forecasting.domain.vocabulary import resolve_event_types
-from forecasting.store.db import transaction
+from forecasting.store.db import write_transaction
 from forecasting.store.repository import (
     ChangedEvents,
     DuplicateEvent,
@@ -19,6 +21,7 @@ from forecasting.store.repository import (
     list_elections,
     list_events,
     list_exercises,
+    load_history,
     upsert_events,
 )
 from forecasting.store.seeding import seed_store
@@ -37,7 +40,7 @@ NUCLEAR_TEST_DAYS = [
 
 @pytest.fixture
 def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         seed_store(session, FIXTURE_SEEDS)
     return sessions
 
@@ -52,11 +55,11 @@ def new_event(**changes: object) -> EventRecord:
         description="Solid-fuel IRBM with a hypersonic warhead.",
         source="test source",
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
 def test_list_filters_by_type_group_weapons_and_dates(seeded: sessionmaker[Session]) -> None:
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         assert len(list_events(session)) == count_events(session) == len(FIXTURE_EVENTS)
 
         nuclear = list_events(session, EventFilter(event_types=resolve_event_types(["nuclear"])))
@@ -77,7 +80,7 @@ def test_list_filters_by_type_group_weapons_and_dates(seeded: sessionmaker[Sessi
 
 def test_list_pages_in_order(seeded: sessionmaker[Session]) -> None:
     nuclear = EventFilter(event_types=("nuclear_test",))
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         first = list_events(session, nuclear, limit=4)
         rest = list_events(session, nuclear, limit=4, offset=4)
         newest = list_events(session, nuclear, limit=2, newest_first=True)
@@ -86,7 +89,7 @@ def test_list_pages_in_order(seeded: sessionmaker[Session]) -> None:
 
 
 def test_get_event_returns_record_and_origin(seeded: sessionmaker[Session]) -> None:
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         stored = get_event(session, "2017-09-03-nuclear_test")
         assert get_event(session, "no-such-event") is None
     assert stored is not None
@@ -96,14 +99,14 @@ def test_get_event_returns_record_and_origin(seeded: sessionmaker[Session]) -> N
 
 
 def test_add_event_refuses_an_existing_id(seeded: sessionmaker[Session]) -> None:
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         add_event(session, new_event())
     with pytest.raises(DuplicateEvent) as caught:
-        with transaction(seeded) as session:
+        with write_transaction(seeded) as session:
             add_event(session, new_event(description="another text"))
     assert caught.value.field == "id"
     assert "already in the store (origin manual)" in caught.value.message
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         stored = get_event(session, new_event().id)
     assert stored is not None and stored.record == new_event() and stored.origin == "manual"
 
@@ -111,12 +114,12 @@ def test_add_event_refuses_an_existing_id(seeded: sessionmaker[Session]) -> None
 def test_upsert_inserts_new_keeps_identical_and_refuses_changed(seeded: sessionmaker[Session]) -> None:
     changed = replace(FIXTURE_EVENTS[0], count=2)
     with pytest.raises(ChangedEvents) as caught:
-        with transaction(seeded) as session:
+        with write_transaction(seeded) as session:
             upsert_events(session, [new_event(), FIXTURE_EVENTS[1], changed], "import")
     assert [(c.incoming.id, c.fields, c.stored_origin) for c in caught.value.changes] == [
         (changed.id, ("count",), "seed")
     ]
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         assert get_event(session, new_event().id) is None  # refused as a whole
 
         report = upsert_events(session, [new_event(), FIXTURE_EVENTS[1]], "import")
@@ -125,10 +128,10 @@ def test_upsert_inserts_new_keeps_identical_and_refuses_changed(seeded: sessionm
 
 def test_upsert_replacing_a_seed_row_makes_it_a_user_row(seeded: sessionmaker[Session]) -> None:
     changed = replace(FIXTURE_EVENTS[0], description="Corrected text")
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         before = get_event(session, changed.id)
         report = upsert_events(session, [changed], "import", replace_changed=True)
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         after = get_event(session, changed.id)
     assert report.updated == [changed.id]
     assert before is not None and after is not None
@@ -138,15 +141,15 @@ def test_upsert_replacing_a_seed_row_makes_it_a_user_row(seeded: sessionmaker[Se
 
 def test_dry_run_upsert_writes_nothing(seeded: sessionmaker[Session]) -> None:
     changed = replace(FIXTURE_EVENTS[0], description="Corrected text")
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         report = upsert_events(session, [new_event(), changed], "import", replace_changed=True, dry_run=True)
     assert (report.inserted, report.updated) == ([new_event().id], [changed.id])
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         assert event_records(session) == sorted(FIXTURE_EVENTS, key=lambda e: (e.date, e.id))
 
 
 def test_elections_and_exercises_queries(seeded: sessionmaker[Session]) -> None:
-    with transaction(seeded) as session:
+    with write_transaction(seeded) as session:
         korean = list_elections(session, country="KR")
         recent = list_elections(session, date_from=date(2024, 1, 1), date_to=date(2024, 12, 31))
         snap = get_election(session, "kr-presidential-2025")
@@ -162,3 +165,27 @@ def test_elections_and_exercises_queries(seeded: sessionmaker[Session]) -> None:
     assert snap is not None and snap.announced == date(2025, 4, 8)
     assert [x.id for x in summer] == ["ulchi-freedom-shield-2024"]
     assert [x.id for x in every] == ["freedom-shield-2024", "ulchi-freedom-shield-2024"]
+
+
+# --- the models' history -----------------------------------------------------------------
+
+
+def test_history_from_the_store_equals_history_from_the_seed_files(sessions: sessionmaker[Session]) -> None:
+    with write_transaction(sessions) as session:
+        seed_store(session, FIXTURE_SEEDS)
+    with write_transaction(sessions) as session:
+        loaded = load_history(session)
+    expected = History.from_seed_files(FIXTURE_SEEDS)
+
+    pd.testing.assert_frame_equal(loaded.events, expected.events)
+    pd.testing.assert_frame_equal(loaded.elections, expected.elections)
+    pd.testing.assert_frame_equal(loaded.exercises, expected.exercises)
+    assert loaded.events["count"].isna().sum() == 2  # unknown counts stay missing, not zero
+    assert loaded.elections.set_index("id").loc["kr-presidential-2025", "announced"] == pd.Timestamp("2025-04-08")
+
+
+def test_empty_store_gives_an_empty_history(sessions: sessionmaker[Session]) -> None:
+    with write_transaction(sessions) as session:
+        history = load_history(session)
+    assert history.events.empty and history.elections.empty and history.exercises.empty
+    assert list(history.events.columns) == ["id", "date", "event_type", "weapons_test", "count"]

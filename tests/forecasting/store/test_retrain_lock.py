@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting.store.columns import utc_now
+from forecasting.store.db import write_transaction
 from forecasting.store.retrain_lock import HOST, RETRAIN_LOCK, DatabaseLock, LockHeld, LockLost, current_holder
-from forecasting.store.tables import LockRow, utc_now
+from forecasting.store.tables import LockRow
 
 
 def plant_owner(factory: sessionmaker[Session], *, host: str, pid: int, expires_in: timedelta) -> None:
     """Write a lock row as another process would have left it."""
     DatabaseLock(factory)._ensure_row()
     now = utc_now()
-    with factory.begin() as session:
+    with write_transaction(factory) as session:
         session.execute(
             update(LockRow)
             .where(LockRow.name == RETRAIN_LOCK)
@@ -99,7 +101,7 @@ def test_a_lock_held_on_another_host_is_respected_until_it_expires(sessions: ses
 def test_the_heartbeat_moves_the_expiry_forward(sessions: sessionmaker[Session]) -> None:
     with DatabaseLock(sessions, ttl_seconds=0.4) as lock:
         with sessions() as session:
-            first = session.get(LockRow, RETRAIN_LOCK).heartbeat_at  # type: ignore[union-attr]
+            first = session.get(LockRow, RETRAIN_LOCK).heartbeat_at
         beat = threading.Event()
         beat.wait(1.0)  # a few heartbeats (every ttl/4)
         with sessions() as session:
@@ -114,7 +116,7 @@ def test_a_holder_whose_lock_was_taken_over_cannot_write_under_it(sessions: sess
     try:
         plant_owner(sessions, host="replica-2", pid=4242, expires_in=timedelta(minutes=5))
         with pytest.raises(LockLost, match="nothing was promoted"):
-            with sessions.begin() as session:
+            with write_transaction(sessions) as session:
                 lock.ensure_held(session)
     finally:
         lock.release()

@@ -8,9 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordFileError
 from forecasting.domain.vocabulary import EVENT_TYPES
-from forecasting.store.db import transaction
-from forecasting.store.history_loader import load_history
-from forecasting.store.repository import count_events, event_records, list_elections, list_exercises
+from forecasting.store.db import write_transaction
+from forecasting.store.repository import count_events, event_records, list_elections, list_exercises, load_history
 from forecasting.store.seeding import read_seed_files, seed_store
 from tests.fixtures import EVENT_HEADER, copy_fixture_seeds, shipped_seeds_dir
 
@@ -56,14 +55,14 @@ def test_bad_event_row_is_refused_and_nothing_is_written(
     events_file.write_text(f"{EVENT_HEADER}\n{GOOD_ROW}\n{row}\n", encoding="utf-8")
 
     with pytest.raises(RecordFileError) as caught:
-        with transaction(sessions) as session:
+        with write_transaction(sessions) as session:
             seed_store(session, seeds)
 
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.field) == (str(events_file), 3, field)
     assert fragment in problem.message
     assert str(problem).startswith(f"{events_file}:3: field '{field}': ")
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert count_events(session) == 0
         assert list_elections(session) == [] and list_exercises(session) == []
 
@@ -75,13 +74,13 @@ def test_missing_column_is_named_on_the_header_line(sessions: sessionmaker[Sessi
     events_file.write_text(f"{header_without_source}\n{GOOD_ROW.rsplit(',', 1)[0]}\n", encoding="utf-8")
 
     with pytest.raises(RecordFileError) as caught:
-        with transaction(sessions) as session:
+        with write_transaction(sessions) as session:
             seed_store(session, seeds)
 
     assert [str(p) for p in caught.value.problems] == [
         f"{events_file}:1: field 'source': column is missing from the header"
     ]
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert count_events(session) == 0
 
 
@@ -117,12 +116,12 @@ def test_every_shipped_seed_row_passes_validation() -> None:
 def test_shipped_seeds_load_into_the_store_and_history(sessions: sessionmaker[Session]) -> None:
     seeds = shipped_seeds_dir()
     data = read_seed_files(seeds)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         report = seed_store(session, seeds)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         history = load_history(session)
         stored = event_records(session)
     assert len(report.events.inserted) == len(data.events) == len(stored) == len(history.events)
     assert len(history.elections) == len(data.elections) and len(history.exercises) == len(data.exercises)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert seed_store(session, seeds).changes == 0

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import EventRecord, RecordFileError, read_events_csv
-from forecasting.store.db import transaction
+from forecasting.store.db import write_transaction
 from forecasting.store.repository import (
     add_event,
     event_records,
@@ -21,8 +21,8 @@ from tests.fixtures import FIXTURE_SEEDS, copy_fixture_seeds
 FIXTURE_EVENTS = read_events_csv(FIXTURE_SEEDS / "events.csv")
 
 
-def seed(sessions: sessionmaker[Session], seeds_dir: Path = FIXTURE_SEEDS):  # type: ignore[no-untyped-def]
-    with transaction(sessions) as session:
+def seed(sessions: sessionmaker[Session], seeds_dir: Path = FIXTURE_SEEDS):
+    with write_transaction(sessions) as session:
         return seed_store(session, seeds_dir)
 
 
@@ -38,16 +38,16 @@ def test_first_seed_inserts_every_row(sessions: sessionmaker[Session]) -> None:
     assert sorted(report.events.inserted) == sorted(e.id for e in data.events)
     assert len(report.elections.inserted) == len(data.elections) == 6
     assert len(report.exercises.inserted) == len(data.exercises) == 2
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert event_records(session) == sorted(data.events, key=lambda e: (e.date, e.id))
         assert list_elections(session) == sorted(data.elections, key=lambda e: (e.date, e.id))
         assert list_exercises(session) == data.exercises
-        assert {get_event(session, e.id).origin for e in data.events} == {"seed"}  # type: ignore[union-attr]
+        assert {get_event(session, e.id).origin for e in data.events} == {"seed"}
 
 
 def test_seeding_twice_changes_nothing(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         before = {e.id: get_event(session, e.id) for e in FIXTURE_EVENTS}
 
     again = seed(sessions)
@@ -55,7 +55,7 @@ def test_seeding_twice_changes_nothing(sessions: sessionmaker[Session]) -> None:
     assert again.changes == 0
     assert len(again.events.unchanged) == len(FIXTURE_EVENTS)
     assert len(again.elections.unchanged) == 6 and len(again.exercises.unchanged) == 2
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         after = {e.id: get_event(session, e.id) for e in FIXTURE_EVENTS}
     assert after == before  # same content, origin and timestamps
 
@@ -63,7 +63,7 @@ def test_seeding_twice_changes_nothing(sessions: sessionmaker[Session]) -> None:
 def test_edited_seed_row_updates_that_row_only(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     seeds = copy_fixture_seeds(tmp_path / "seeds")
     seed(sessions, seeds)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         before = {e.id: get_event(session, e.id) for e in FIXTURE_EVENTS}
     replace_line(seeds / "events.csv", "Hwasong-15 ICBM launched", "Hwasong-15 intercontinental missile launched")
     replace_line(
@@ -77,7 +77,7 @@ def test_edited_seed_row_updates_that_row_only(sessions: sessionmaker[Session], 
     assert report.events.updated == ["2017-11-29-ballistic_missile"]
     assert report.elections.updated == ["us-presidential-2020"]
     assert report.changes == 2
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         after = {e.id: get_event(session, e.id) for e in FIXTURE_EVENTS}
     edited = after.pop("2017-11-29-ballistic_missile")
     old = before.pop("2017-11-29-ballistic_missile")
@@ -101,7 +101,7 @@ def test_user_rows_are_never_touched_by_seeding(sessions: sessionmaker[Session],
     )
     # A user rewrote a seeded row through an import: it is now theirs.
     rewritten = replace(next(e for e in FIXTURE_EVENTS if e.id == "2016-01-06-nuclear_test"), description="User text")
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         add_event(session, manual, "manual")
         upsert_events(session, [rewritten], "import", replace_changed=True)
     # The seed file now holds a row with the manual row's id, and drops the rewritten one.
@@ -115,7 +115,7 @@ def test_user_rows_are_never_touched_by_seeding(sessions: sessionmaker[Session],
 
     assert sorted(report.events.kept_user_rows) == ["2024-01-14-hypersonic_missile"]
     assert report.events.removed == []
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         kept_manual = get_event(session, manual.id)
         kept_import = get_event(session, rewritten.id)
     assert kept_manual is not None and (kept_manual.record, kept_manual.origin) == (manual, "manual")
@@ -133,7 +133,7 @@ def test_rows_removed_from_a_seed_file_are_deleted(sessions: sessionmaker[Sessio
 
     assert report.events.removed == ["2024-05-28-harassment"]
     assert report.exercises.removed == ["freedom-shield-2024"]
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert get_event(session, "2024-05-28-harassment") is None
         assert [x.id for x in list_exercises(session)] == ["ulchi-freedom-shield-2024"]
         assert len(event_records(session)) == len(FIXTURE_EVENTS) - 1
@@ -151,7 +151,7 @@ def test_a_bad_seed_file_writes_nothing(sessions: sessionmaker[Session], tmp_pat
     assert [str(p) for p in caught.value.problems] == [
         f"{seeds / 'exercises.csv'}:3: field 'end_date': 2024-08-10 is before start_date 2024-08-19"
     ]
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert event_records(session) == sorted(FIXTURE_EVENTS, key=lambda e: (e.date, e.id))
 
 
@@ -160,5 +160,5 @@ def test_missing_seed_file_is_named(sessions: sessionmaker[Session], tmp_path: P
     (seeds / "elections.csv").unlink()
     with pytest.raises(RecordFileError, match="elections.csv:0: field '-': cannot open file"):
         seed(sessions, seeds)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         assert event_records(session) == []
