@@ -82,13 +82,15 @@ def screenshot(url: str, out: Path, width: int = 1280, height: int = 2400) -> No
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _ready(base: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
-            return answer.status == 200
+            status: int = answer.status
+            return status == 200
     except OSError:
         return False
 
