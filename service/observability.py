@@ -141,7 +141,7 @@ class StderrHandler(logging.StreamHandler[TextIO]):
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, value: TextIO) -> None:
         pass
 
 
