@@ -1,24 +1,22 @@
-"""Forecast answers: the engine's forecasts shaped as response bodies, memoised per loaded version.
+"""Forecast answers: one function per question, the engine's forecast shaped as a response body, memoised.
 
 Nothing is fitted here. The engine answers a window in well under a
 millisecond; what repeats (elections with their default windows, the upcoming
 list, popular custom windows) is kept as finished JSON in the loaded
 version's memo, which is dropped with the version when a new one is swapped in.
-The engine's ForecastRequestError messages are passed on unchanged, with the
-request field they are about.
+A question the version cannot answer raises the engine's ForecastRejected,
+which names the request field at fault (service.errors maps it to a 422).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import UnknownEventType
 from forecasting.models.base import ForecastRequestError
-from forecasting.serving.forecaster import MAX_WINDOW_DAYS, Forecaster
-from service.errors import ApiError
+from forecasting.serving.forecaster import WindowQuery
 from service.model_holder import LoadedModel
+from service.queries import ElectionQuery, UpcomingQuery
 from service.schemas import (
     BacktestForecast,
     Backtests,
@@ -31,145 +29,59 @@ from service.schemas import (
     UpcomingItem,
 )
 
-BACKTESTS_VIEW = "backtests"
 
-
-def split_event_types(values: list[str] | None) -> list[str] | None:
-    """`?event_types=missiles&event_types=nuclear` and `?event_types=missiles,nuclear` both work."""
-    if not values:
-        return None
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    return names or None
-
-
-def resolve_group(forecaster: Forecaster, event_types: list[str] | None) -> str:
-    try:
-        return forecaster.group_for(event_types)
-    except (UnknownEventType, ForecastRequestError) as error:
-        raise ApiError(422, str(error), field="event_types") from None
-
-
-def _check_window(forecaster: Forecaster, start: date, end: date, start_field: str, end_field: str) -> None:
-    try:
-        forecaster.check_window(start, end)
-    except ForecastRequestError as error:
-        too_long = end < start or (end - start).days + 1 > MAX_WINDOW_DAYS
-        field = start_field if not too_long and start <= forecaster.cutoff else end_field
-        raise ApiError(422, str(error), field=field) from None
-
-
-def _check_model(forecaster: Forecaster, group: str, model_name: str | None) -> None:
-    if model_name is not None and model_name not in forecaster.available_models(group):
-        raise ApiError(
-            422,
-            f"model {model_name!r} is not available for {group}; available: {', '.join(forecaster.available_models(group))}",
-            field="model",
-        )
-
-
-def forecast_for(
-    loaded: LoadedModel,
-    start: date,
-    end: date,
-    group: str,
-    model_name: str | None,
-    start_field: str = "start",
-    end_field: str = "end",
-) -> Forecast:
-    forecaster = loaded.forecaster
-    _check_window(forecaster, start, end, start_field, end_field)
-    _check_model(forecaster, group, model_name)
-    try:
-        served = forecaster.forecast(start, end, [group], model_name)
-    except ForecastRequestError as error:
-        raise ApiError(422, str(error)) from None
-    return Forecast.from_served(served)
-
-
-# --- the three forecast endpoints -----------------------------------------------------------
-
-
-def window_body(
-    loaded: LoadedModel, start: date, end: date, event_types: list[str] | None, model_name: str | None
-) -> bytes:
-    group = resolve_group(loaded.forecaster, event_types)
-    key = ("window", start, end, group, model_name)
+def answer_window(loaded: LoadedModel, query: WindowQuery) -> bytes:
+    key = ("window", query)
     body = loaded.memo.get(key)
     if body is None:
-        body = loaded.memo.put(key, forecast_for(loaded, start, end, group, model_name).model_dump_json().encode())
+        body = loaded.memo.put(key, _forecast(loaded, query).model_dump_json().encode())
     return body
 
 
-def election_body(
-    loaded: LoadedModel,
-    election: ElectionRecord,
-    days_before: int,
-    days_after: int,
-    event_types: list[str] | None,
-    model_name: str | None,
-) -> bytes:
-    group = resolve_group(loaded.forecaster, event_types)
-    key = ("election", election, days_before, days_after, group, model_name)
+def answer_election(loaded: LoadedModel, query: ElectionQuery) -> bytes:
+    key = ("election", query)
     body = loaded.memo.get(key)
-    if body is not None:
-        return body
-    start, end = election.date - timedelta(days=days_before), election.date + timedelta(days=days_after)
+    if body is None:
+        answer = ElectionForecast(
+            election=Election.model_validate(query.election),
+            days_before=query.spec.days_before,
+            days_after=query.spec.days_after,
+            forecast=_forecast(loaded, query.window_query),
+        )
+        body = loaded.memo.put(key, answer.model_dump_json().encode())
+    return body
+
+
+def answer_upcoming(loaded: LoadedModel, query: UpcomingQuery) -> bytes:
+    loaded.forecaster.check_model(query.group, query.model)
+    chosen = query.elections
+    key = ("upcoming", query.first_day, query.last_day, chosen, query.spec, query.group, query.model)
+    body = loaded.memo.get(key)
+    if body is None:
+        answer = UpcomingForecasts(
+            version=loaded.id,
+            data_cutoff=loaded.forecaster.cutoff,
+            date_from=query.first_day,
+            date_to=query.last_day,
+            days_before=query.spec.days_before,
+            days_after=query.spec.days_after,
+            items=[_upcoming_item(loaded, query, election) for election in chosen],
+        )
+        body = loaded.memo.put(key, answer.model_dump_json(by_alias=True).encode())
+    return body
+
+
+def _upcoming_item(loaded: LoadedModel, query: UpcomingQuery, election: ElectionRecord) -> UpcomingItem:
+    window = WindowQuery(query.spec.around(election.date), query.group, query.model)
     try:
-        forecast = forecast_for(loaded, start, end, group, model_name, "days_before", "days_after")
-    except ApiError as error:
-        if start <= loaded.forecaster.cutoff:
-            # The window had opened by the data cutoff: the models saw those days.
-            error.field = "election_id" if election.date <= loaded.forecaster.cutoff else "days_before"
-            error.message += f" (GET /v1/backtests?election_id={election.id})"
-        raise
-    answer = ElectionForecast(
-        election=Election.from_record(election), days_before=days_before, days_after=days_after, forecast=forecast
-    )
-    return loaded.memo.put(key, answer.model_dump_json().encode())
+        forecast = _forecast(loaded, window)
+    except ForecastRequestError as error:
+        return UpcomingItem(election=Election.model_validate(election), forecast=None, unavailable=str(error))
+    return UpcomingItem(election=Election.model_validate(election), forecast=forecast)
 
 
-def upcoming_body(
-    loaded: LoadedModel,
-    elections: list[ElectionRecord],
-    today: date,
-    horizon_days: int,
-    days_before: int,
-    days_after: int,
-    event_types: list[str] | None,
-    model_name: str | None,
-) -> bytes:
-    group = resolve_group(loaded.forecaster, event_types)
-    _check_model(loaded.forecaster, group, model_name)
-    last = today + timedelta(days=horizon_days)
-    chosen = tuple(sorted((e for e in elections if today <= e.date <= last), key=lambda e: (e.date, e.id)))
-    key = ("upcoming", today, last, chosen, days_before, days_after, group, model_name)
-    body = loaded.memo.get(key)
-    if body is not None:
-        return body
-    items = []
-    for election in chosen:
-        start, end = election.date - timedelta(days=days_before), election.date + timedelta(days=days_after)
-        try:
-            items.append(
-                UpcomingItem(
-                    election=Election.from_record(election),
-                    forecast=forecast_for(loaded, start, end, group, model_name),
-                )
-            )
-        except ApiError as error:
-            items.append(
-                UpcomingItem(election=Election.from_record(election), forecast=None, unavailable=error.message)
-            )
-    answer = UpcomingForecasts(
-        version=loaded.id,
-        data_cutoff=loaded.forecaster.cutoff,
-        date_from=today,
-        date_to=last,
-        days_before=days_before,
-        days_after=days_after,
-        items=items,
-    )
-    return loaded.memo.put(key, answer.model_dump_json(by_alias=True).encode())
+def _forecast(loaded: LoadedModel, query: WindowQuery) -> Forecast:
+    return Forecast.from_served(loaded.forecaster.answer(query))
 
 
 # --- backtests --------------------------------------------------------------------------------
@@ -177,7 +89,7 @@ def upcoming_body(
 
 def backtest_windows(loaded: LoadedModel) -> list[BacktestWindow]:
     """Every backtest window of the loaded version with each model's forecast and the outcome (built once)."""
-    cached = loaded.extras.get(BACKTESTS_VIEW)
+    cached = loaded.backtest_windows
     if cached is not None:
         return cached
     report: dict[str, Any] = loaded.forecaster.model_set.backtest or {}
@@ -213,7 +125,7 @@ def backtest_windows(loaded: LoadedModel) -> list[BacktestWindow]:
             )
         )
     built = sorted(by_window.values(), key=lambda w: (w.start, w.window_id, w.horizon_days))
-    loaded.extras[BACKTESTS_VIEW] = built
+    loaded.backtest_windows = built
     return built
 
 

@@ -1,20 +1,32 @@
-"""Request dependencies: the app's state, store sessions, the bearer-token check, the model being served."""
+"""Request dependencies: the app's state, store sessions, the bearer-token check, the model being served, and
+one validating dependency per path parameter (the election, the model version, the job).
+
+Routes use the `Annotated` aliases below; none of them opens a session by hand or imports sqlalchemy.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated, cast
 
-from fastapi import Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting.domain.records import ElectionRecord
 from forecasting.settings import Settings
+from forecasting.store import jobs, registry
 from forecasting.store.db import create_session_factory, create_store_engine, write_transaction
+from forecasting.store.jobs import Job
+from forecasting.store.registry import ModelVersion
+from forecasting.store.repository import get_election
 from service.errors import ApiError, ModelNotReady
 from service.model_holder import LoadedModel, ModelHolder
 from service.settings import ServiceSettings
@@ -51,24 +63,42 @@ def child_environment(settings: ServiceSettings) -> dict[str, str]:
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.provocast
+    return cast(AppState, request.app.state.provocast)
 
 
-def read_session(request: Request) -> Iterator[Session]:
+def _settings(request: Request) -> ServiceSettings:
+    return app_state(request).settings
+
+
+def _holder(request: Request) -> ModelHolder:
+    return app_state(request).holder
+
+
+def _factory(request: Request) -> sessionmaker[Session]:
+    return app_state(request).factory
+
+
+AppSettings = Annotated[ServiceSettings, Depends(_settings)]
+Holder = Annotated[ModelHolder, Depends(_holder)]
+SessionFactory = Annotated[sessionmaker[Session], Depends(_factory)]
+
+
+def _read_session(factory: SessionFactory) -> Iterator[Session]:
     """A session for reads (no transaction is committed)."""
-    with app_state(request).factory() as session:
+    with factory() as session:
         yield session
 
 
-def write_session(request: Request) -> Iterator[Session]:
-    """A transaction committed when the route returns, rolled back if it raises (holding the write lock on SQLite).
-
-    Use it as `Depends(write_session, scope="function")`: FastAPI's default runs the code after `yield`
-    (here the commit) after the response is sent, so a client would get its 201 before the row is
-    stored, and a failed commit would never reach it.
-    """
-    with write_transaction(app_state(request).factory) as session:
+def _write_session(factory: SessionFactory) -> Iterator[Session]:
+    """A transaction committed when the route returns, rolled back if it raises (holding the write lock on SQLite)."""
+    with write_transaction(factory) as session:
         yield session
+
+
+ReadSession = Annotated[Session, Depends(_read_session)]
+# scope="function": FastAPI's default runs the code after `yield` (here the commit) after the response is
+# sent, so a client would get its 201 before the row is stored, and a failed commit would never reach it.
+WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 
 
 def require_token(request: Request) -> None:
@@ -92,7 +122,7 @@ def require_token(request: Request) -> None:
         raise ApiError(403, "the bearer token is not valid", code="invalid_token")
 
 
-async def serving_model(request: Request) -> LoadedModel:
+async def _serving_model(request: Request) -> LoadedModel:
     """The loaded version (one reference per request, so a swap never mixes two versions)."""
     holder = app_state(request).holder
     loaded = holder.current
@@ -100,3 +130,59 @@ async def serving_model(request: Request) -> LoadedModel:
         raise ModelNotReady(holder.not_ready_reason() or "no model is loaded")
     request.state.model_version = loaded.id  # for the forecasts-served metric
     return loaded
+
+
+Loaded = Annotated[LoadedModel, Depends(_serving_model)]
+
+
+# --- one validating dependency per path parameter ----------------------------------------------
+
+
+async def _election(
+    holder: Holder,
+    factory: SessionFactory,
+    election_id: Annotated[str, Path(max_length=100, description="Election id, e.g. kr-legislative-2028-04-12.")],
+) -> ElectionRecord:
+    """From the in-memory calendar (refreshed with every registry poll), else from the store; or 404."""
+    record = holder.elections.get(election_id)
+    if record is None:
+        record = await asyncio.to_thread(_stored_election, factory, election_id)
+    if record is None:
+        raise ApiError(404, f"no election {election_id!r}; see GET /v1/elections", field="election_id")
+    return record
+
+
+def _stored_election(factory: sessionmaker[Session], election_id: str) -> ElectionRecord | None:
+    with factory() as session:
+        return get_election(session, election_id)
+
+
+def _model_version(
+    session: ReadSession,
+    version: Annotated[str, Path(max_length=100, description="Version id from GET /v1/models.")],
+) -> ModelVersion:
+    """The registry's version, or UnknownVersion (404)."""
+    return registry.get_version(session, version)
+
+
+def _job(factory: SessionFactory, job_id: Annotated[str, Path(max_length=100)]) -> Job:
+    """The job, settled first if its process is gone (a killed job cannot close its own row); or 404."""
+    with factory() as session:
+        found = jobs.get_job(session, job_id)
+    if found is None:
+        raise ApiError(404, f"no job {job_id!r}", field="job_id")
+    if found.status in jobs.IN_FLIGHT:
+        try:
+            # A plain (deferred) transaction, not write_transaction: a job poll must not queue behind a
+            # retrain holding SQLite's write lock; it answers with what it read and settles next time.
+            with factory.begin() as session:
+                jobs.settle_stale_jobs(session)
+                found = jobs.get_job(session, job_id) or found
+        except OperationalError:
+            pass
+    return found
+
+
+Election = Annotated[ElectionRecord, Depends(_election)]
+Version = Annotated[ModelVersion, Depends(_model_version)]
+StoredJob = Annotated[Job, Depends(_job)]

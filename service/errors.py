@@ -3,7 +3,7 @@
     {"error": {"status": 422, "code": "invalid_input", "message": "...", "field": "days_before"}}
 
 `field` names the request field at fault (query, path or body) when there is
-one. Domain errors map to statuses here so that routes stay thin: bad input
+one. Domain errors map to statuses here, once, so that routes stay thin: bad input
 422, unknown ids 404, conflicts 409, no or wrong token 401/403, the store down
 503, no model loaded 503. Anything unexpected is logged and answered with a
 plain 500 that carries no traceback.
@@ -24,6 +24,7 @@ from forecasting.domain.records import RecordError
 from forecasting.domain.vocabulary import UnknownEventType
 from forecasting.lifecycle.retrain_jobs import RetrainBusy
 from forecasting.models.base import ForecastRequestError
+from forecasting.serving.forecaster import ForecastRejected
 from forecasting.store.db import StoreUnavailable, describe_error
 from forecasting.store.registry import CorruptArtifact, UnknownVersion
 from forecasting.store.repository import DuplicateEvent
@@ -84,10 +85,19 @@ def error_response(
     return JSONResponse(error_body(status, code, message, field, **extra), status_code=status, headers=headers)
 
 
+# What a failing store raises: the engine's errors, or our own when it cannot be reached at all.
+StoreErrors = (SQLAlchemyError, StoreUnavailable)
+
+
+def store_error_detail(error: Exception) -> str:
+    """The store's own message, on one line."""
+    return describe_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+
+
 def store_unavailable_message(error: Exception) -> str:
-    detail = str(error) if isinstance(error, StoreUnavailable) else describe_error(error)  # type: ignore[arg-type]
     return (
-        f"the store is unavailable ({detail}); forecasts are still served from the loaded model, try writes again later"
+        f"the store is unavailable ({store_error_detail(error)}); forecasts are still served from the loaded model, "
+        "try writes again later"
     )
 
 
@@ -105,7 +115,7 @@ async def _validation(request: Request, error: RequestValidationError) -> JSONRe
     ]
     first = problems[0] if problems else {"field": "body", "message": "the request is not valid"}
     message = f"field '{first['field']}': {first['message']}"
-    extra = {"problems": problems} if len(problems) > 1 else {}
+    extra: dict[str, Any] = {"problems": problems} if len(problems) > 1 else {}
     return error_response(422, "invalid_input", message, first["field"], **extra)
 
 
@@ -147,6 +157,13 @@ async def _forecast_request(request: Request, error: ForecastRequestError) -> JS
     return error_response(422, "invalid_input", str(error))
 
 
+async def _forecast_rejected(request: Request, error: ForecastRejected) -> JSONResponse:
+    message = str(error)
+    if error.seen_election is not None:
+        message += f" (GET /v1/backtests?election_id={error.seen_election})"
+    return error_response(422, "invalid_input", message, error.field)
+
+
 async def _unknown_version(request: Request, error: UnknownVersion) -> JSONResponse:
     return error_response(404, "not_found", str(error), "version")
 
@@ -181,6 +198,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
@@ -188,6 +206,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RecordError, _record)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownEventType, _event_type)  # type: ignore[arg-type]
     app.add_exception_handler(ForecastRequestError, _forecast_request)  # type: ignore[arg-type]
+    app.add_exception_handler(ForecastRejected, _forecast_rejected)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownVersion, _unknown_version)  # type: ignore[arg-type]
     app.add_exception_handler(CorruptArtifact, _corrupt)  # type: ignore[arg-type]
     app.add_exception_handler(RetrainBusy, _busy)  # type: ignore[arg-type]

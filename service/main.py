@@ -11,21 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import ElectionRecord
 from forecasting.lifecycle import ledger
-from service.answers import upcoming_body
+from service.answers import answer_upcoming
 from service.deps import AppState, app_state, child_environment, open_store
 from service.errors import install_error_handlers
 from service.limits import BodyLimitMiddleware
 from service.model_holder import LoadedModel, ModelHolder
 from service.observability import ObservabilityMiddleware, ServiceLogging, configure_uvicorn_logging, metrics_router
+from service.queries import upcoming_query
 from service.routes import ROUTERS
 from service.settings import ServiceSettings
 
@@ -44,22 +45,21 @@ log = logging.getLogger("provocast.service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+def operation_id(route: APIRoute) -> str:
+    """`<tag>_<name>` (e.g. `elections_forecast`), so a generated client reads `elections.forecast(...)`.
+
+    The name is the route's `name=` (the function's name when none is given).
+    """
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
     configure_uvicorn_logging(settings.log_format)
     service_logging = ServiceLogging(settings.log_format, settings.log_level)
 
     def on_loaded(loaded: LoadedModel, elections: dict[str, ElectionRecord], factory: sessionmaker[Session]) -> None:
-        upcoming_body(
-            loaded,
-            list(elections.values()),
-            date.today(),
-            settings.upcoming_days,
-            settings.default_days_before,
-            settings.default_days_after,
-            None,
-            None,
-        )
+        answer_upcoming(loaded, upcoming_query(loaded.forecaster, list(elections.values()), settings))
         publish_in_ledger(factory, loaded)
 
     def publish_in_ledger(factory: sessionmaker[Session], loaded: LoadedModel) -> None:
@@ -104,6 +104,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         summary="Forecasts of North Korean weapons tests around elections",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

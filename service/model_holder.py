@@ -21,15 +21,16 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord
 from forecasting.lifecycle import retrain_jobs
 from forecasting.serving.forecaster import Forecaster
@@ -37,7 +38,8 @@ from forecasting.store import registry
 from forecasting.store.db import describe_error, display_url
 from forecasting.store.migrations.runner import require_current_schema
 from forecasting.store.registry import CorruptArtifact, ModelVersion
-from forecasting.store.repository import list_elections
+from forecasting.store.repository import event_records, list_elections
+from service.schemas import BacktestWindow
 from service.settings import ServiceSettings
 
 log = logging.getLogger("provocast.service")
@@ -48,17 +50,17 @@ class ResponseMemo:
 
     def __init__(self, size: int):
         self.size = size
-        self._items: OrderedDict[Any, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> bytes | None:
+    def get(self, key: Hashable) -> bytes | None:
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
             return body
 
-    def put(self, key: Any, body: bytes) -> bytes:
+    def put(self, key: Hashable, body: bytes) -> bytes:
         with self._lock:
             self._items[key] = body
             self._items.move_to_end(key)
@@ -70,14 +72,42 @@ class ResponseMemo:
         return len(self._items)
 
 
+CHART_CACHE_SIZE = 64
+
+
+class ChartCache:
+    """Rendered charts of one loaded version, by request key; one drawing per key at a time."""
+
+    def __init__(self, size: int = CHART_CACHE_SIZE):
+        self._memo = ResponseMemo(size)
+        self._drawing: dict[Hashable, asyncio.Lock] = {}
+
+    async def get(self, key: Hashable, draw: Callable[[], Awaitable[bytes]]) -> tuple[bytes, bool]:
+        """The chart and whether this call drew it; concurrent requests for one chart wait for one drawing."""
+        png = self._memo.get(key)
+        if png is None:
+            lock = self._drawing.setdefault(key, asyncio.Lock())
+            async with lock:
+                png = self._memo.get(key)
+                if png is None:
+                    png = self._memo.put(key, await draw())
+                    self._drawing.pop(key, None)
+                    return png, True
+        return png, False
+
+
 @dataclass
 class LoadedModel:
+    """A served version with what is derived from it, dropped together when another version is swapped in."""
+
     version: ModelVersion
     forecaster: Forecaster
     loaded_at: datetime
     load_seconds: float
     memo: ResponseMemo
-    extras: dict[str, Any] = field(default_factory=dict)  # per-version derived data (e.g. the backtest view)
+    charts: ChartCache = field(default_factory=ChartCache)
+    backtest_windows: list[BacktestWindow] | None = None  # the /v1/backtests view, built on first use
+    history_events: pd.DataFrame | None = None  # the store's events as the charts draw them, read on first use
 
     @property
     def id(self) -> str:
@@ -231,6 +261,13 @@ class ModelHolder:
             return
         self.bootstrap_job = job.id
         log.info("no active version: started retrain job %s; serving once it is promoted", job.id)
+
+    def chart_events(self, loaded: LoadedModel) -> pd.DataFrame:
+        """The store's events, read once per loaded version (the chart shows them up to the data cutoff only)."""
+        if loaded.history_events is None:
+            with self.factory() as session:
+                loaded.history_events = History.from_records(event_records(session), [], []).events
+        return loaded.history_events
 
     # --- readiness -------------------------------------------------------------------------
 

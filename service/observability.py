@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -48,7 +48,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import forecasting.lifecycle.metrics  # noqa: F401 - registers the retrain counters with this process's registry
 
-disable_created_metrics()  # no `_created` series beside every counter: they double the output for nothing
+# No `_created` series beside every counter: they double the output for nothing (prometheus_client is unannotated).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
@@ -132,15 +133,15 @@ class TextFormatter(logging.Formatter):
         return text + ("\n" + self.formatException(record.exc_info) if record.exc_info else "")
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is when a line is written (not the one at start-up)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, value: TextIO) -> None:
         pass
 
 
@@ -216,7 +217,7 @@ def route_template(scope: Scope) -> str:
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER.encode():
-            candidate = value.decode("latin-1").strip()
+            candidate: str = value.decode("latin-1").strip()
             if _SANE_REQUEST_ID.match(candidate):
                 return candidate
             break
@@ -324,7 +325,7 @@ def metrics_router(current_model: Callable[[Request], Any]) -> APIRouter:
     def metrics(request: Request) -> Response:
         if multiprocess_directory():
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry = CollectorRegistry()
             registry.register(_Forward(REGISTRY))

@@ -82,13 +82,15 @@ def screenshot(url: str, out: Path, width: int = 1280, height: int = 2400) -> No
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _ready(base: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
-            return answer.status == 200
+            status: int = answer.status
+            return status == 200
     except OSError:
         return False
 
@@ -99,11 +101,11 @@ def serve(
 ) -> Iterator[str]:
     """`uvicorn service.main:app` on a free loopback port until ready; yields its base URL, then stops it."""
     port = free_port()
-    output = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    output = open(log, "w") if log is not None else None  # closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **(env or {})},
-        stdout=output,
+        stdout=subprocess.DEVNULL if output is None else output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         stdin=subprocess.DEVNULL,
@@ -125,8 +127,8 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if log is not None:
-            output.close()  # type: ignore[union-attr]
+        if output is not None:
+            output.close()
 
 
 def warm_charts(base: str) -> None:

@@ -20,8 +20,6 @@ class ServiceSettings(Settings):
     max_page_size: int = 500
     # /v1/forecasts/upcoming covers elections from today to this many days ahead.
     upcoming_days: int = 730
-    default_days_before: int = 30
-    default_days_after: int = 30
     # Longest wait for the store before a request gives up with 503 (PostgreSQL connect timeout).
     store_timeout_seconds: int = 5
     # Forecast responses kept per loaded version (elections, upcoming list, custom windows).

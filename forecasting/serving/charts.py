@@ -17,20 +17,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
 import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from forecasting.evaluation.backtest import CONTROL_GROUP  # noqa: E402
-from forecasting.features.series import daily_counts  # noqa: E402
-from forecasting.models.base import ForecastRequestError  # noqa: E402
-from forecasting.serving import plain_words  # noqa: E402
+from forecasting.evaluation.backtest import CONTROL_GROUP
+from forecasting.features.series import daily_counts
+from forecasting.models.base import ForecastRequestError
+from forecasting.serving import plain_words
 
 if TYPE_CHECKING:
     from forecasting.serving.forecaster import Forecaster, ServedForecast
+
+# No display: importing these modules picks no backend, so this still comes first.
+matplotlib.use("Agg")
 
 # matplotlib is not guaranteed thread-safe (font cache, text layout): one figure is drawn at a time.
 RENDER_LOCK = threading.Lock()
@@ -81,7 +83,7 @@ def reliability_png(report: dict[str, Any], horizon: int, models: list[str] | No
         points = [(r["mean_probability"], r["observed_frequency"], r["forecasts"]) for r in rows if r["forecasts"]]
         if not points:
             continue
-        x, y, n = (np.array(v, dtype=float) for v in zip(*points))
+        x, y, n = (np.array(v, dtype=float) for v in zip(*points, strict=True))
         axis.plot(x, y, marker="o", linewidth=1.2, label=model)
         axis.scatter(x, y, s=12 + 6 * n, alpha=0.25)
     axis.set_xlim(0, 1)
@@ -125,7 +127,7 @@ def backtest_elections_png(report: dict[str, Any], horizon: int, model: str) -> 
         x,
         [
             f"{windows[i]['election_date'][:4]} {GROUP_LABELS.get(g, g)}"
-            for i, g in zip(chosen["window_id"], chosen["group"])
+            for i, g in zip(chosen["window_id"], chosen["group"], strict=True)
         ],
         rotation=70,
         ha="right",
@@ -178,7 +180,7 @@ def forecast_png(
     recent_events: pd.Series | None = None,
     title: str | None = None,
     context: ServedForecast | None = None,
-    band: tuple[np.ndarray, np.ndarray] | None = None,
+    band: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> bytes:
     """Daily expected count with its 80% band; the window shaded, election day marked; recent events beneath.
 
@@ -226,9 +228,10 @@ def forecast_png(
     top.set_ylim(bottom=0)
     top.set_ylabel("tests per day", fontsize=8)
     top.legend(fontsize=7.5, loc="upper left")
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    # matplotlib's stubs leave these constructors unannotated.
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
     top.xaxis.set_major_locator(locator)
-    top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     top.grid(alpha=0.3)
     if recent_events is not None:
         bottom = axes[1][0]
@@ -239,7 +242,7 @@ def forecast_png(
             fontsize=9,
         )
         bottom.set_ylabel("test days", fontsize=8)
-        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))  # type: ignore[no-untyped-call]
         bottom.grid(alpha=0.3)
     figure.tight_layout()
     return _png(figure)

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, resolve_event_types
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, EventGroup, resolve_event_types
+from forecasting.domain.window import DateWindow
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import BASELINE
 from forecasting.models.window_summary import (
@@ -31,6 +35,42 @@ from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedM
 
 DEFAULT_HORIZON_DAYS = 1100
 MAX_WINDOW_DAYS = 366
+
+# Which end of a window a window problem is about.
+Bound = Literal["start", "end"]
+
+
+class ForecastRejected(ForecastRequestError):
+    """A forecast request the served version cannot answer, naming the request field at fault.
+
+    `seen_election` is set when the window is around an election and had opened
+    by the data cutoff: the models saw those days, the backtests say what they
+    forecast beforehand.
+    """
+
+    def __init__(self, message: str, field: str, seen_election: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.seen_election = seen_election
+
+
+@dataclass(frozen=True)
+class ElectionAnchor:
+    """The election a window was built around; a rejected window is then blamed on the election's fields."""
+
+    election_id: str
+    day: date
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """One forecast question: a window, the event group, and a model (None: the version's default)."""
+
+    window: DateWindow
+    group: EventGroup
+    # Any name a client sends; the version says which it holds (and lists them when this one is not).
+    model: str | None = None
+    election: ElectionAnchor | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +101,13 @@ class _PathSums:
     """Running sums over days of one model's simulated paths (int16/float32 to keep memory down)."""
 
     def __init__(
-        self, days: pd.DatetimeIndex, paths, intensity, baseline_intensity, baseline_paths, effect_interval: bool
+        self,
+        days: pd.DatetimeIndex,
+        paths: npt.NDArray[np.int_],
+        intensity: npt.NDArray[np.float64],
+        baseline_intensity: npt.NDArray[np.float64] | None,
+        baseline_paths: npt.NDArray[np.int_] | None,
+        effect_interval: bool,
     ):
         self.first_day = days[0].date()
         self.length = len(days)
@@ -75,18 +121,22 @@ class _PathSums:
 
     def window(self, start: date, end: date) -> tuple[WindowSamples, slice]:
         a, b = (start - self.first_day).days, (end - self.first_day).days + 1
-        take = lambda sums: None if sums is None else (sums[:, b] - sums[:, a]).astype(np.float64)  # noqa: E731
+
+        def take(sums: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+            difference: npt.NDArray[Any] = sums[:, b] - sums[:, a]
+            return difference.astype(np.float64)
+
         samples = WindowSamples(
             totals=take(self.counts).astype(np.int32),
             intensity_sums=take(self.intensity),
-            baseline_sums=take(self.baseline_intensity),
+            baseline_sums=None if self.baseline_intensity is None else take(self.baseline_intensity),
             baseline_totals=None if self.baseline_counts is None else take(self.baseline_counts).astype(np.int32),
             effect_interval=self.effect_interval,
         )
         return samples, slice(a, b)
 
 
-def _running(values: np.ndarray, dtype) -> np.ndarray:
+def _running(values: npt.NDArray[Any], dtype: type[np.number[Any]]) -> npt.NDArray[Any]:
     out = np.zeros((values.shape[0], values.shape[1] + 1), dtype=dtype)
     np.cumsum(values, axis=1, out=out[:, 1:], dtype=dtype)
     return out
@@ -127,13 +177,13 @@ class Forecaster:
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None
     ) -> ServedForecast:
-        group = self.group_for(event_types)
-        self.check_window(start, end)
-        name = model or self._default_for(group)
-        if name not in self.model_set.group_models(group):
-            raise ForecastRequestError(
-                f"model {name!r} is not available for {group}; available: {', '.join(self.model_set.group_models(group))}"
-            )
+        return self.answer(WindowQuery(DateWindow(start, end), self.group_for(event_types), model))
+
+    def answer(self, query: WindowQuery) -> ServedForecast:
+        """The forecast for one question, checked against this version first (see `check`)."""
+        self.check(query)
+        group, start, end = query.group, query.window.start, query.window.end
+        name = query.model or self._default_for(group)
         sums = self._path_sums(group, name)
         samples, days = sums.window(start, end)
         effect_name = self._effect_model_for(group) if not _has_effect(samples) else name
@@ -158,7 +208,7 @@ class Forecaster:
             intervals=[samples.interval(level) for level in INTERVAL_LEVELS],
             daily=[
                 DailyIntensity(start + timedelta(days=i), float(e), float(p))
-                for i, (e, p) in enumerate(zip(sums.daily_expected[days], sums.daily_probability[days]))
+                for i, (e, p) in enumerate(zip(sums.daily_expected[days], sums.daily_probability[days], strict=True))
             ],
             election_effect=effect,
             effect_model=effect_name,
@@ -175,42 +225,75 @@ class Forecaster:
         event_types: list[str] | tuple[str, ...] | None = None,
         model: str | None = None,
         level: float = 0.8,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Per day of the window, the central `level` interval of the expected count across simulated paths."""
-        group = self.group_for(event_types)
-        self.check_window(start, end)
-        sums = self._path_sums(group, model or self._default_for(group))
+        query = WindowQuery(DateWindow(start, end), self.group_for(event_types), model)
+        self._check_window(query)
+        sums = self._path_sums(query.group, model or self._default_for(query.group))
         _, days = sums.window(start, end)
         daily = np.diff(sums.intensity[:, days.start : days.stop + 1].astype(np.float64), axis=1)
         tail = (1 - level) / 2
         return np.quantile(daily, tail, axis=0).clip(min=0), np.quantile(daily, 1 - tail, axis=0)
 
-    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> str:
+    # --- validation: every check of a question against this version --------------------------
+
+    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> EventGroup:
         """The fitted event group whose types are exactly the ones asked for."""
         wanted = resolve_event_types(event_types)
         for group, types in EVENT_GROUPS.items():
             if tuple(sorted(types)) == wanted and group in self.model_set.models:
-                return group
-        raise ForecastRequestError(
+                return EventGroup(group)
+        raise ForecastRejected(
             f"no model is fitted for event types {', '.join(wanted)}; ask for one of the groups "
-            + "; ".join(f"{g} ({', '.join(t)})" for g, t in EVENT_GROUPS.items())
+            + "; ".join(f"{g} ({', '.join(t)})" for g, t in EVENT_GROUPS.items()),
+            field="event_types",
         )
 
-    def check_window(self, start: date, end: date) -> None:
+    def check(self, query: WindowQuery) -> None:
+        """Raise ForecastRejected, naming the field at fault, unless this version can answer the question."""
+        self._check_window(query)
+        self.check_model(query.group, query.model)
+
+    def check_model(self, group: str, model: str | None) -> None:
+        available = self.model_set.group_models(group)
+        if model is not None and model not in available:
+            raise ForecastRejected(
+                f"model {model!r} is not available for {group}; available: {', '.join(available)}", field="model"
+            )
+
+    def _check_window(self, query: WindowQuery) -> None:
+        problem = self._window_problem(query.window)
+        if problem is None:
+            return
+        message, bound = problem
+        election = query.election
+        if election is None:
+            raise ForecastRejected(message, field=bound)
+        if query.window.start <= self.cutoff:
+            # The window had opened by the data cutoff: the models saw those days.
+            field = "election_id" if election.day <= self.cutoff else "days_before"
+            raise ForecastRejected(message, field=field, seen_election=election.election_id)
+        raise ForecastRejected(message, field="days_before" if bound == "start" else "days_after")
+
+    def _window_problem(self, window: DateWindow) -> tuple[str, Bound] | None:
+        start, end = window.start, window.end
         if end < start:
-            raise ForecastRequestError(f"window end {end} is before its start {start}")
-        if (end - start).days + 1 > MAX_WINDOW_DAYS:
-            raise ForecastRequestError(f"window is {(end - start).days + 1} days long; at most {MAX_WINDOW_DAYS}")
+            return f"window end {end} is before its start {start}", "end"
+        if window.days > MAX_WINDOW_DAYS:
+            return f"window is {window.days} days long; at most {MAX_WINDOW_DAYS}", "end"
         if start <= self.cutoff:
-            raise ForecastRequestError(
+            return (
                 f"window starts on {start}, not after the data cutoff {self.cutoff}: the model has already seen "
                 "those days; see the backtests for what it said before past elections"
-            )
+            ), "start"
         if end > self.last_forecast_day:
-            raise ForecastRequestError(
+            return (
                 f"window ends on {end}, beyond the forecast horizon ({self.last_forecast_day}, "
                 f"{self.horizon_days} days after the data cutoff)"
-            )
+            ), "end"
+        return None
+
+    # --- what a forecast is computed from ------------------------------------------------------
 
     def _default_for(self, group: str) -> str:
         available = self.model_set.group_models(group)
@@ -240,7 +323,7 @@ class Forecaster:
                 )
             return self._sums[key]
 
-    def _notes(self, group: str, name: str, start: date):
+    def _notes(self, group: str, name: str, start: date) -> Iterator[str]:
         skill = self.model_set.skill.get(name)
         if group != BACKTESTED_GROUP:
             yield f"skill is measured on the {BACKTESTED_GROUP} group only; this group ({group}) is not backtested"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from service.answers import backtests_answer
-from service.deps import serving_model
-from service.model_holder import LoadedModel
+from service.deps import Loaded
 from service.schemas import Backtests, error_responses
 
 router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
@@ -16,13 +15,14 @@ router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
 
 @router.get(
     "",
+    name="list",
     response_model=Backtests,
     summary="The serving version's backtest: each model's forecast before each past election, and the outcome",
     description="Every forecast was made from data up to its cutoff (the horizon before the window opened).",
     responses=error_responses(422, 503),
 )
 def backtests(
-    loaded: Annotated[LoadedModel, Depends(serving_model)],
+    loaded: Loaded,
     election_id: Annotated[str | None, Query(max_length=100, description="Only this election.")] = None,
     model: Annotated[str | None, Query(max_length=40, description="Only this model.")] = None,
     group: Annotated[

@@ -11,21 +11,21 @@ the forecasts and says which parts it could not read.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import SQLAlchemyError
 
 from forecasting.lifecycle import ledger
 from forecasting.serving import plain_words
-from forecasting.store.db import StoreUnavailable, describe_error
 from forecasting.store.repository import EventFilter, list_events
-from service.answers import upcoming_body
-from service.deps import app_state
+from service.answers import answer_upcoming
+from service.deps import AppSettings, Holder, ReadSession
+from service.errors import StoreErrors, store_error_detail
+from service.model_holder import LoadedModel
+from service.queries import upcoming_query
 from service.routes.ledger import track_record_answer
 from service.schemas import Event, ModelVersionOut, UpcomingForecasts
 
@@ -53,11 +53,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request) -> HTMLResponse:
-    state = app_state(request)
-    loaded = state.holder.current
+def dashboard(request: Request, holder: Holder, settings: AppSettings, session: ReadSession) -> HTMLResponse:
+    loaded = holder.current
     if loaded is None:
-        reason = state.holder.not_ready_reason() or "no model is loaded"
+        reason = holder.not_ready_reason() or "no model is loaded"
         return TEMPLATES.TemplateResponse(
             request,
             "not_ready.html",
@@ -66,36 +65,23 @@ def dashboard(request: Request) -> HTMLResponse:
             headers={"Retry-After": "10", "Refresh": "10"},
         )
     request.state.model_version = loaded.id
-    settings = state.settings
-    today = date.today()
-    upcoming = UpcomingForecasts.model_validate_json(
-        upcoming_body(
-            loaded,
-            list(state.holder.elections.values()),
-            today,
-            settings.upcoming_days,
-            settings.default_days_before,
-            settings.default_days_after,
-            None,
-            None,
-        )
-    )
+    query = upcoming_query(loaded.forecaster, list(holder.elections.values()), settings)
+    upcoming = UpcomingForecasts.model_validate_json(answer_upcoming(loaded, query))
     context: dict[str, Any] = {
-        "today": today,
+        "today": query.first_day,
         "upcoming": upcoming,
-        "model": ModelVersionOut.from_version(loaded.version, loaded.id),
+        "model": ModelVersionOut.of(loaded.version, loaded.id),
         "backtest_windows": _backtest_windows(loaded),
         "countries": COUNTRY_NAMES,
         "kinds": KIND_NAMES,
         "store_problems": [],
     }
     try:
-        with state.factory() as session:
-            stored = list_events(session, EventFilter(weapons_test=True), limit=RECENT_EVENTS, newest_first=True)
-            context["events"] = [Event.from_stored(e) for e in stored]
-            context["ledger"] = track_record_answer(ledger.track_record(session))
-    except (SQLAlchemyError, StoreUnavailable) as error:
-        detail = describe_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+        stored = list_events(session, EventFilter(weapons_test=True), limit=RECENT_EVENTS, newest_first=True)
+        context["events"] = [Event.model_validate(e) for e in stored]
+        context["ledger"] = track_record_answer(ledger.track_record(session))
+    except StoreErrors as error:
+        detail = store_error_detail(error)
         log.warning("dashboard: the store could not be read: %s", detail)
         context.update(events=None, ledger=None)
         context["store_problems"].append(
@@ -104,6 +90,6 @@ def dashboard(request: Request) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
 
 
-def _backtest_windows(loaded) -> int | None:  # type: ignore[no-untyped-def]
+def _backtest_windows(loaded: LoadedModel) -> int | None:
     skill = loaded.version.default_skill
     return None if skill is None else int(skill["election_windows"])

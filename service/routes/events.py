@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Query, Response
 
 from forecasting.domain.records import event_from_row, parse_event_type
-from forecasting.domain.vocabulary import EVENT_TYPES, UnknownEventType, resolve_event_types
+from forecasting.domain.vocabulary import EVENT_TYPES, resolve_event_types
 from forecasting.store.repository import EventFilter, add_event, count_events, list_events
-from service.answers import split_event_types
-from service.deps import app_state, read_session, require_token, write_session
+from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
+from service.queries import split_event_types
 from service.schemas import Event, EventIn, EventPage, error_responses
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -21,10 +20,12 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 MAX_OFFSET = 1_000_000
 
 
-@router.get("", response_model=EventPage, summary="Events, newest first", responses=error_responses(422, 503))
+@router.get(
+    "", name="list", response_model=EventPage, summary="Events, newest first", responses=error_responses(422, 503)
+)
 def events(
-    request: Request,
-    session: Annotated[Session, Depends(read_session)],
+    settings: AppSettings,
+    session: ReadSession,
     event_types: Annotated[
         list[str] | None, Query(description="Event types or groups (weapons, missiles, ...).")
     ] = None,
@@ -36,16 +37,13 @@ def events(
     limit: Annotated[int, Query(ge=1, description="Page size (at most PROVOCAST_MAX_PAGE_SIZE, 500 by default).")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> EventPage:
-    largest = app_state(request).settings.max_page_size
+    largest = settings.max_page_size
     if limit > largest:
         raise ApiError(422, f"field 'limit': at most {largest}", field="limit")
     if date_from and date_to and date_from > date_to:
         raise ApiError(422, f"field 'to': {date_to} is before 'from' {date_from}", field="to")
     names = split_event_types(event_types)
-    try:
-        types = resolve_event_types(names) if names else None
-    except UnknownEventType as error:
-        raise ApiError(422, str(error), field="event_types") from None
+    types = resolve_event_types(names) if names else None
     where = EventFilter(event_types=types, weapons_test=weapons_test, date_from=date_from, date_to=date_to)
     items = list_events(session, where, limit=limit, offset=offset, newest_first=True)
     total = count_events(session, where)
@@ -55,7 +53,7 @@ def events(
         limit=limit,
         offset=offset,
         next_offset=following if following < total else None,
-        items=[Event.from_stored(e) for e in items],
+        items=[Event.model_validate(e) for e in items],
     )
 
 
@@ -68,11 +66,9 @@ def events(
     dependencies=[Depends(require_token)],
     responses=error_responses(401, 403, 409, 413, 422, 503),
 )
-def add(
-    body: EventIn, response: Response, session: Annotated[Session, Depends(write_session, scope="function")]
-) -> Event:
+def add(body: EventIn, response: Response, session: WriteSession) -> Event:
     kind = parse_event_type(body.event_type)
     record = event_from_row(body.as_row(EVENT_TYPES[kind].weapons_test_default))
     stored = add_event(session, record, "manual")
     response.headers["Location"] = f"/v1/events?from={record.date}&to={record.date}"
-    return Event.from_stored(stored)
+    return Event.model_validate(stored)

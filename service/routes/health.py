@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.deps import app_state
+from service.deps import Holder
 from service.errors import error_body
 from service.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get("/healthz", name="live", response_model=Health, summary="The process is up")
 async def healthz() -> Health:
     return Health()
 
 
 @router.get(
     "/readyz",
+    name="ready",
     response_model=Readiness,
     summary="Ready to serve: a model version loaded and the store reachable",
     responses={503: {"description": "Not ready; the error message says why, `checks` has the details"}},
 )
-async def readyz(request: Request) -> JSONResponse:
-    holder = app_state(request).holder
+async def readyz(holder: Holder) -> JSONResponse:
     reachable, store_detail = await asyncio.to_thread(holder.store_reachable)
     loaded = holder.current
     reasons = []

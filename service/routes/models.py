@@ -5,24 +5,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Depends, Response
 
 from forecasting.domain.records import RecordError
 from forecasting.domain.vocabulary import VersionStatus
 from forecasting.lifecycle import retrain_jobs
 from forecasting.store import registry
-from service.deps import app_state, child_environment, read_session, require_token
+from service.deps import AppSettings, Holder, ReadSession, SessionFactory, Version, child_environment, require_token
 from service.schemas import JobOut, ModelList, ModelVersionDetail, ModelVersionOut, RetrainRequest, error_responses
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
 @router.get(
-    "", response_model=ModelList, summary="Every stored model version, newest first", responses=error_responses(503)
+    "",
+    name="list",
+    response_model=ModelList,
+    summary="Every stored model version, newest first",
+    responses=error_responses(503),
 )
-def versions(request: Request, session: Annotated[Session, Depends(read_session)]) -> ModelList:
-    holder = app_state(request).holder
+def versions(holder: Holder, session: ReadSession) -> ModelList:
     serving = holder.current.id if holder.current else None
     items = registry.list_versions(session)
     active = next((v.id for v in items if v.status == VersionStatus.ACTIVE), None)
@@ -30,24 +32,19 @@ def versions(request: Request, session: Annotated[Session, Depends(read_session)
         active=active,
         serving=serving,
         load_error=holder.load_error,
-        items=[ModelVersionOut.from_version(v, serving) for v in items],
+        items=[ModelVersionOut.of(v, serving) for v in items],
     )
 
 
 @router.get(
     "/{version}",
+    name="get",
     response_model=ModelVersionDetail,
     summary="One version with its backtest metrics",
     responses=error_responses(404, 503),
 )
-def version(
-    request: Request,
-    version: Annotated[str, Path(max_length=100, description="Version id from GET /v1/models.")],
-    session: Annotated[Session, Depends(read_session)],
-) -> ModelVersionDetail:
-    holder = app_state(request).holder
-    found = registry.get_version(session, version)
-    return ModelVersionDetail.from_detail(found, holder.current.id if holder.current else None)
+def version(holder: Holder, version: Version) -> ModelVersionDetail:
+    return ModelVersionDetail.of(version, holder.current.id if holder.current else None)
 
 
 @router.post(
@@ -62,17 +59,21 @@ def version(
     dependencies=[Depends(require_token)],
     responses=error_responses(401, 403, 409, 422, 503),
 )
-def retrain(request: Request, response: Response, body: Annotated[RetrainRequest | None, Body()] = None) -> JobOut:
+def retrain(
+    settings: AppSettings,
+    factory: SessionFactory,
+    response: Response,
+    body: Annotated[RetrainRequest | None, Body()] = None,
+) -> JobOut:
     body = body or RetrainRequest()
-    state = app_state(request)
     if body.cutoff is not None and body.cutoff > date.today():
         raise RecordError("cutoff", f"{body.cutoff} is in the future")
     job = retrain_jobs.start_retrain_job(
-        state.factory,
+        factory,
         promote=body.promote,
         cutoff=body.cutoff,
-        env=child_environment(state.settings),
+        env=child_environment(settings),
         requested_by="api",
     )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return JobOut.from_job(job)
+    return JobOut.model_validate(job)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from forecasting.domain.records import read_elections_csv
 from tests.fixtures import shipped_seeds_dir
-from tests.service.conftest import Store
+from tests.service.conftest import Store, running_app
 
 SHIPPED = read_elections_csv(shipped_seeds_dir() / "elections.csv")
 
@@ -204,3 +204,14 @@ def test_a_window_beyond_the_horizon_is_refused(client: TestClient, cutoff: date
         response.json()["error"]["field"] == "days_after"
         and "beyond the forecast horizon" in response.json()["error"]["message"]
     )
+
+
+def test_the_default_window_comes_from_the_settings(
+    store: Store, cutoff: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    election_id = an_election_after(cutoff)
+    monkeypatch.setenv("PROVOCAST_DEFAULT_DAYS_BEFORE", "10")
+    with running_app(store.url) as client:
+        answer = client.get(f"/v1/elections/{election_id}/forecast").json()
+    assert (answer["days_before"], answer["days_after"]) == (10, 30)
+    assert answer["forecast"]["window"]["days"] == 41

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -76,3 +77,11 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> N
     assert forecast["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ElectionForecast")
     assert {"404", "422", "503"} <= set(forecast["responses"])
     assert "Swagger UI" in client.get("/docs").text
+
+
+def test_operation_ids_read_as_methods_and_are_unique(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    ids = [operation["operationId"] for path in schema["paths"].values() for operation in path.values()]
+    assert len(ids) == len(set(ids)), ids
+    assert all(re.fullmatch(r"[a-z]+_[a-z_]+", operation_id) for operation_id in ids), ids
+    assert {"forecasts_window", "forecasts_upcoming", "elections_forecast", "elections_list", "events_list"} <= set(ids)

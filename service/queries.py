@@ -1,0 +1,161 @@
+"""The forecast questions a request asks, parsed and validated once by a dependency.
+
+A route takes one query object (`WindowQuery`, `ElectionQuery`, `UpcomingQuery`)
+and hands it to the one function in `service.answers` that answers it. Parsing
+here resolves the event types to a group the serving version has fitted and the
+window's defaults from settings; the version checks the window and the model
+when it answers (`Forecaster.check`), naming the field at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from forecasting.domain.records import ElectionRecord
+from forecasting.domain.vocabulary import EventGroup
+from forecasting.domain.window import DateWindow, WindowSpec
+from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
+from forecasting.settings import Settings
+from service.deps import AppSettings, Election, Holder, Loaded
+from service.schemas import ForecastRequest
+from service.settings import ServiceSettings
+
+MAX_SPEC_DAYS = 366
+
+
+@dataclass(frozen=True)
+class ElectionQuery:
+    """The forecast around one election: `spec` days either side of election day."""
+
+    election: ElectionRecord
+    spec: WindowSpec
+    group: EventGroup
+    model: str | None
+
+    @property
+    def window_query(self) -> WindowQuery:
+        anchor = ElectionAnchor(self.election.id, self.election.date)
+        return WindowQuery(self.spec.around(self.election.date), self.group, self.model, anchor)
+
+
+@dataclass(frozen=True)
+class UpcomingQuery:
+    """The forecast around every election of the calendar from `first_day` to `last_day`."""
+
+    calendar: tuple[ElectionRecord, ...]
+    first_day: date
+    last_day: date
+    spec: WindowSpec
+    group: EventGroup
+    model: str | None
+
+    @property
+    def elections(self) -> tuple[ElectionRecord, ...]:
+        chosen = (e for e in self.calendar if self.first_day <= e.date <= self.last_day)
+        return tuple(sorted(chosen, key=lambda e: (e.date, e.id)))
+
+
+def split_event_types(values: list[str] | None) -> list[str] | None:
+    """`?event_types=missiles&event_types=nuclear` and `?event_types=missiles,nuclear` both work."""
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return names or None
+
+
+def upcoming_query(
+    forecaster: Forecaster,
+    calendar: list[ElectionRecord],
+    settings: ServiceSettings,
+    spec: WindowSpec | None = None,
+    event_types: list[str] | None = None,
+    model: str | None = None,
+) -> UpcomingQuery:
+    today = date.today()
+    return UpcomingQuery(
+        calendar=tuple(calendar),
+        first_day=today,
+        last_day=today + timedelta(days=settings.upcoming_days),
+        spec=spec or default_spec(settings),
+        group=forecaster.group_for(split_event_types(event_types)),
+        model=model,
+    )
+
+
+def default_spec(settings: Settings) -> WindowSpec:
+    return WindowSpec(settings.default_days_before, settings.default_days_after)
+
+
+# --- the query parameters and the dependencies that parse them ---------------------------------
+
+
+def _default_note(setting: str) -> str:
+    default = Settings.model_fields[setting].default
+    return f"default: the PROVOCAST_{setting.upper()} setting ({default} unless set)"
+
+
+DaysBefore = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_SPEC_DAYS,
+        description=f"Window opens this many days before election day; {_default_note('default_days_before')}.",
+    ),
+]
+DaysAfter = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_SPEC_DAYS,
+        description=f"Window closes this many days after; {_default_note('default_days_after')}.",
+    ),
+]
+EventTypes = Annotated[list[str] | None, Query(description="Event types or groups; default weapons.")]
+ModelParam = Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")]
+
+
+def _spec(settings: AppSettings, days_before: DaysBefore = None, days_after: DaysAfter = None) -> WindowSpec:
+    return WindowSpec(
+        settings.default_days_before if days_before is None else days_before,
+        settings.default_days_after if days_after is None else days_after,
+    )
+
+
+Spec = Annotated[WindowSpec, Depends(_spec)]
+
+
+def _window_query(body: ForecastRequest, loaded: Loaded) -> WindowQuery:
+    group = loaded.forecaster.group_for(split_event_types(body.event_types))
+    return WindowQuery(DateWindow(body.start, body.end), group, body.model)
+
+
+def _election_query(
+    loaded: Loaded, election: Election, spec: Spec, event_types: EventTypes = None, model: ModelParam = None
+) -> ElectionQuery:
+    return ElectionQuery(election, spec, loaded.forecaster.group_for(split_event_types(event_types)), model)
+
+
+def _election_chart_query(loaded: Loaded, election: Election, spec: Spec) -> ElectionQuery:
+    """The chart shows the default group with the version's default model."""
+    return ElectionQuery(election, spec, loaded.forecaster.group_for(None), None)
+
+
+def _upcoming_query(
+    loaded: Loaded,
+    holder: Holder,
+    settings: AppSettings,
+    spec: Spec,
+    event_types: EventTypes = None,
+    model: Annotated[str | None, Query(max_length=40)] = None,
+) -> UpcomingQuery:
+    return upcoming_query(loaded.forecaster, list(holder.elections.values()), settings, spec, event_types, model)
+
+
+WindowQueryParam = Annotated[WindowQuery, Depends(_window_query)]
+ElectionQueryParam = Annotated[ElectionQuery, Depends(_election_query)]
+ElectionChartQueryParam = Annotated[ElectionQuery, Depends(_election_chart_query)]
+UpcomingQueryParam = Annotated[UpcomingQuery, Depends(_upcoming_query)]
