@@ -2,10 +2,10 @@
 
     python -m forecasting.ingest.curation [--csis PATH] [--check]
 
-The build is deterministic: the mapped CSIS rows (see `forecasting.ingest.csis`, with
+The build is deterministic: the mapped CSIS rows (see the `forecasting.ingest.csis` package, with
 the sourced per-row fixes in `seeds/curation/corrections.csv`) plus the weapons
-tests in `seeds/curation/additions.csv`, sorted by date then id, written with
-`forecasting.domain.records.write_csv` in `EVENT_COLUMNS` order. The generated
+tests in `seeds/curation/additions.csv`, sorted by date then id, written in `EVENT_COLUMNS` order (`events_csv_text`, the
+text `--check` compares with). The generated
 sections of `seeds/README.md` (between `<!-- BEGIN GENERATED name -->` and
 `<!-- END GENERATED name -->`) are rewritten from the same build so they
 cannot drift from the data.
@@ -25,6 +25,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,30 +35,34 @@ from forecasting.domain.records import (
     FieldProblem,
     RecordFileError,
     read_events_csv,
-    write_csv,
 )
 from forecasting.domain.vocabulary import EVENT_TYPES
 from forecasting.ingest.csis import (
-    CSIS_CITATION,
+    CORRECTIONS_FILE_NAME,
     LABELS,
     CsisCorrection,
     CsisMapping,
+    RowOutcome,
     event_id,
     map_csis_rows,
     read_corrections_csv,
     read_csis_csv,
 )
+from forecasting.ingest.csis.labels import BM
 from forecasting.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 CURATION_DIR = SEEDS_DIR / "curation"
 # CI and developers have shared/ beside the clone.
 DEFAULT_CSIS_PATH = PROJECT_ROOT.parent / "shared" / "data" / "csis-provocations.csv"
-FIRST_YEAR_TABLE = 1958
+ADDITIONS_FILE_NAME = "additions.csv"
+FIRST_COVERAGE_YEAR = 1958  # the first year of the CSIS file
 
 
-@dataclass
+@dataclass(frozen=True)
 class Curation:
+    """One build: the seed events, and what went into them (for the README's generated sections)."""
+
     events: list[EventRecord]
     mapping: CsisMapping
     corrections: list[CsisCorrection]
@@ -68,11 +73,12 @@ class Curation:
 def build(csis_path: Path, curation_dir: Path = CURATION_DIR) -> Curation:
     """Map the CSIS file, apply corrections, add the additions; raise RecordFileError on bad input."""
     rows = read_csis_csv(csis_path)
-    corrections_path = curation_dir / "corrections.csv"
+    corrections_path = curation_dir / CORRECTIONS_FILE_NAME
     corrections = read_corrections_csv(corrections_path) if corrections_path.exists() else []
     mapping = map_csis_rows(rows, str(csis_path), corrections)
-    additions = read_events_csv(curation_dir / "additions.csv")
-    _check_addition_ids(additions, curation_dir / "additions.csv")
+    additions_path = curation_dir / ADDITIONS_FILE_NAME
+    additions = read_events_csv(additions_path)
+    _check_addition_ids(additions, additions_path)
     csis_ids = {e.id for e in mapping.events}
     accepted = [a for a in additions if a.id not in csis_ids]
     refused = [a for a in additions if a.id in csis_ids]
@@ -91,6 +97,7 @@ def _check_addition_ids(additions: list[EventRecord], path: Path) -> None:
 
 
 def events_csv_text(events: list[EventRecord]) -> str:
+    """The text of seeds/events.csv for these events: what `write_seeds` writes and `--check` compares."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(EVENT_COLUMNS), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
@@ -102,14 +109,14 @@ def events_csv_text(events: list[EventRecord]) -> str:
 # --- README sections -------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
+def _table_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
 def vocabulary_section() -> str:
     lines = ["| event type | weapons_test default | meaning |", "| --- | --- | --- |"]
     for name, kind in EVENT_TYPES.items():
-        lines.append(f"| `{name}` | {'true' if kind.weapons_test_default else 'false'} | {_md(kind.meaning)} |")
+        lines.append(f"| `{name}` | {'true' if kind.weapons_test_default else 'false'} | {_table_cell(kind.meaning)} |")
     return "\n".join(lines)
 
 
@@ -125,9 +132,9 @@ def labels_section() -> str:
             notes.append("generic launch: cruise / surface-to-air / artillery-shell rules")
         if rule.rockets:
             notes.append("600 mm rule")
-        if "ballistic_missile" in rule.types:
+        if BM in rule.types:
             notes.append("hypersonic rule")
-        lines.append(f"| {kind} | {_md(label)} | {types} | {'; '.join(notes)} |")
+        lines.append(f"| {kind} | {_table_cell(label)} | {types} | {'; '.join(notes)} |")
     return "\n".join(lines)
 
 
@@ -140,8 +147,8 @@ def corrections_section(curation: Curation) -> str:
     ]
     for c in curation.corrections:
         lines.append(
-            f"| {c.csis_date} | {_md(c.csis_event)} | {c.event_type or 'all'} | {c.field} | {c.value or '(empty)'} "
-            f"| {_md(c.reason)} | {_md(c.source)} |"
+            f"| {c.csis_date} | {_table_cell(c.csis_event)} | {c.event_type or 'all'} | {c.field} | {c.value or '(empty)'} "
+            f"| {_table_cell(c.reason)} | {_table_cell(c.source)} |"
         )
     return "\n".join(lines)
 
@@ -150,7 +157,7 @@ def additions_section(curation: Curation) -> str:
     lines = [f"{len(curation.additions)} weapons tests added beyond CSIS.", ""]
     lines += ["| id | count | source |", "| --- | --- | --- |"]
     for a in curation.additions:
-        lines.append(f"| {a.id} | {'' if a.count is None else a.count} | {_md(a.source)} |")
+        lines.append(f"| {a.id} | {'' if a.count is None else a.count} | {_table_cell(a.source)} |")
     if curation.refused_additions:
         lines += ["", "Refused as duplicates of a CSIS event (the CSIS event wins):", ""]
         lines += [f"- {a.id}" for a in curation.refused_additions]
@@ -167,7 +174,7 @@ def coverage_section(curation: Curation) -> str:
         "| year | CSIS rows | events | weapons tests | of which added |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for year in range(FIRST_YEAR_TABLE, last_year + 1):
+    for year in range(FIRST_COVERAGE_YEAR, last_year + 1):
         lines.append(f"| {year} | {csis_rows[year]} | {events[year]} | {tests[year]} | {added[year]} |")
     by_type = Counter(e.event_type for e in curation.events)
     lines += ["", "| event type | events |", "| --- | --- |"]
@@ -179,15 +186,17 @@ def coverage_section(curation: Curation) -> str:
 def accounting_section(curation: Curation) -> str:
     outcomes = Counter(a.outcome for a in curation.mapping.accounting)
     lines = [
-        f"{len(curation.mapping.accounting)} CSIS rows: {outcomes['mapped']} mapped, "
-        f"{outcomes['merged']} merged, {outcomes['left_out']} left out. "
+        f"{len(curation.mapping.accounting)} CSIS rows: {outcomes[RowOutcome.MAPPED]} mapped, "
+        f"{outcomes[RowOutcome.MERGED]} merged, {outcomes[RowOutcome.LEFT_OUT]} left out. "
         "Line numbers are those of the reference file (header = line 1).",
         "",
         "| line | date | CSIS label | outcome | event id(s) | reason |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for a in curation.mapping.accounting:
-        lines.append(f"| {a.line} | {a.date} | {_md(a.label)} | {a.outcome} | {a.event_id} | {_md(a.reason)} |")
+        lines.append(
+            f"| {a.line} | {a.date} | {_table_cell(a.label)} | {a.outcome} | {a.event_id} | {_table_cell(a.reason)} |"
+        )
     return "\n".join(lines)
 
 
@@ -205,43 +214,41 @@ def readme_sections(curation: Curation) -> dict[str, str]:
 def render_readme(text: str, sections: dict[str, str], name: str = "seeds/README.md") -> str:
     """Replace each generated section between its markers; raise ValueError when a marker is missing."""
     for section, body in sections.items():
-        pattern = re.compile(
-            rf"(<!-- BEGIN GENERATED {section} -->\n)(?:.*?\n)?(<!-- END GENERATED {section} -->)", re.S
-        )
-        if not pattern.search(text):
-            raise ValueError(f"{name}: markers for generated section {section!r} are missing")
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = _replace_section(text, section, body, name)
     return text
+
+
+def _replace_section(text: str, section: str, body: str, name: str) -> str:
+    pattern = re.compile(rf"(<!-- BEGIN GENERATED {section} -->\n)(?:.*?\n)?(<!-- END GENERATED {section} -->)", re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{name}: markers for generated section {section!r} are missing")
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 # --- writing -------------------------------------------------------------------------------
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def _replace_atomically(target: Path, text: str, check: Callable[[Path], object] | None = None) -> None:
+    """Write `text` to a temporary file beside `target`, `check` it, then move it into place; nothing on error."""
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.replace(temp, path)
+        if check is not None:
+            check(Path(temp))
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
 def write_seeds(curation: Curation, seeds_dir: Path = SEEDS_DIR) -> None:
-    """Write events.csv (via records.write_csv) and the README's generated sections; nothing on error."""
+    """Write events.csv and the README's generated sections; nothing on error."""
     readme_path = seeds_dir / "README.md"
     readme = render_readme(readme_path.read_text(encoding="utf-8"), readme_sections(curation), str(readme_path))
-    handle, temp = tempfile.mkstemp(dir=seeds_dir, prefix=".events.csv.")
-    os.close(handle)
-    try:
-        write_csv(Path(temp), EVENT_COLUMNS, (e.as_row() for e in curation.events))
-        read_events_csv(Path(temp))  # every written row must read back as a valid event
-        os.replace(temp, seeds_dir / "events.csv")
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _write_atomically(readme_path, readme)
+    # Every written row must read back as a valid event.
+    _replace_atomically(seeds_dir / "events.csv", events_csv_text(curation.events), check=read_events_csv)
+    _replace_atomically(readme_path, readme)
 
 
 def check_seeds(curation: Curation, seeds_dir: Path = SEEDS_DIR) -> list[str]:
@@ -275,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for refused in curation.refused_additions:
         print(f"refused addition {refused.id}: CSIS already has this event", file=sys.stderr)
-    outcomes = Counter(a.outcome for a in curation.mapping.accounting)
+    outcomes = Counter(str(a.outcome) for a in curation.mapping.accounting)
     print(
         f"wrote {len(curation.events)} events ({len(curation.mapping.events)} from CSIS, "
         f"{len(curation.additions)} added); CSIS rows: {dict(outcomes)}"
@@ -283,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CSIS_CITATION", "Curation", "build", "check_seeds", "events_csv_text", "main", "write_seeds"]
+__all__ = ["Curation", "build", "check_seeds", "events_csv_text", "main", "render_readme", "write_seeds"]
 
 if __name__ == "__main__":
     raise SystemExit(main())
