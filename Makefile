@@ -43,7 +43,7 @@ clean-venv:
 lock: install
 	$(BIN)/python deploy/lock.py
 
-# Benchmarks (not run in CI: minutes of load; see README "Benchmarks"). wrk comes from Debian's packages.
+# Benchmarks (not run in CI: minutes of load; see docs/benchmarks.md). wrk comes from Debian's packages.
 # BENCH_ARGS=--reuse-artifact skips the retrain and serves the version an earlier run trained.
 bench: install
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }

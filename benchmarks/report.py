@@ -1,4 +1,4 @@
-"""The targets each figure is held to, and the tables `make bench` prints (and the README shows)."""
+"""The targets each figure is held to, and the tables `make bench` prints (and docs/benchmarks.md shows)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`make bench` (python -m benchmarks.run): every figure of the README's Benchmarks section, in one run.
+"""`make bench` (python -m benchmarks.run): every figure of docs/benchmarks.md, in one run.
 
 1. A store of its own (var/bench/store.db, SQLite): migrated, seeded with the shipped seeds.
 2. Retraining: the real `provocast retrain --promote always --force` on it, timed (the version it promotes is the

@@ -7,7 +7,7 @@
 #   retrain-scheduler [OPTS]  retrain on the cron schedule PROVOCAST_RETRAIN_CRON, in this one process
 #   anything else             run as a command, e.g. `provocast events list` or `sh`
 #
-# Every setting comes from the environment (PROVOCAST_DATABASE_URL, PROVOCAST_API_TOKEN, ...; see the README).
+# Every setting comes from the environment (PROVOCAST_DATABASE_URL, PROVOCAST_API_TOKEN, ...; see docs/configuration.md).
 # Store commands that fail with exit code 1 (store unreachable, or another replica migrating or seeding at the
 # same moment) are retried for up to PROVOCAST_STARTUP_WAIT_SECONDS; bad input (exit code 2) is not retried.
 set -eu

@@ -1,7 +1,7 @@
 """The history the models learn from: events and the two calendars, as DataFrames.
 
 This is the boundary between the store and the models. The store loads a
-`History` (see `forecasting.store.history_loader`); tests and offline tools
+`History` (see `forecasting.store.repository.load_history`); tests and offline tools
 can build one straight from the seed files. Models never see a database.
 """
 

@@ -236,6 +236,8 @@ def _replace_atomically(target: Path, text: str, check: Callable[[Path], object]
             out.write(text)
         if check is not None:
             check(Path(temp))
+        # mkstemp makes the file private (0600); the seeds are shared files, so keep the mode they had.
+        os.chmod(temp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -192,6 +192,15 @@ def test_write_seeds_writes_both_files_and_nothing_on_error(tmp_path: Path, cura
     assert sorted(p.name for p in broken.iterdir()) == ["README.md"]
 
 
+def test_write_seeds_keeps_the_files_mode(tmp_path: Path, curation) -> None:
+    seeds, _ = _copy_curation(tmp_path)
+    (seeds / "events.csv").chmod(0o644)
+    (seeds / "README.md").chmod(0o664)
+    write_seeds(curation, seeds)
+    assert (seeds / "events.csv").stat().st_mode & 0o777 == 0o644
+    assert (seeds / "README.md").stat().st_mode & 0o777 == 0o664
+
+
 def test_main_reports_a_missing_reference_file_without_a_traceback(tmp_path: Path, capsys) -> None:
     assert main(["--csis", str(tmp_path / "absent.csv"), "--check"]) == 2
     assert "cannot open file" in capsys.readouterr().err
