@@ -194,6 +194,7 @@ def test_write_seeds_writes_both_files_and_nothing_on_error(tmp_path: Path, cura
 
 def test_write_seeds_keeps_the_files_mode(tmp_path: Path, curation) -> None:
     seeds, _ = _copy_curation(tmp_path)
+    write_seeds(curation, seeds)
     (seeds / "events.csv").chmod(0o644)
     (seeds / "README.md").chmod(0o664)
     write_seeds(curation, seeds)
