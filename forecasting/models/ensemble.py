@@ -1,9 +1,7 @@
 """An ensemble: a weighted mixture of the component models' forecast distributions.
 
-The weights come from backtest scores on windows that closed before the
-ensemble's cutoff only (stacking: the weights that maximise the log score of
-the mixture's probability of at least one event on those windows, pulled
-towards equal weights). Components that fail to fit are reported and left out,
+The weights are given: they come from backtest scores on windows that closed
+before the ensemble's cutoff only (see `forecasting.evaluation.stacking`). Components that fail to fit are reported and left out,
 their weight shared among the rest.
 """
 
@@ -16,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, ModelName
 from forecasting.domain.window import WindowSpec
-from forecasting.evaluation.scoring import PROBABILITY_CLIP
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import (
     DEFAULT_SAMPLES,
@@ -27,32 +24,8 @@ from forecasting.models.base import (
     ModelFitError,
     SimulatedPaths,
 )
+from forecasting.models.components import component_class, component_from_dict
 from forecasting.models.window_summary import WindowSamples
-
-# Pseudo-windows of equal weighting added to the stacking objective.
-STACKING_PRIOR_WINDOWS = 1.0
-
-
-def stacking_weights(probabilities: np.ndarray, outcomes: np.ndarray, iterations: int = 200) -> np.ndarray:
-    """Mixture weights maximising sum log(sum_k w_k p_ik(outcome_i)) plus a pull to equal weights.
-
-    `probabilities` is windows x models: each model's probability of at least
-    one event. With no windows the weights are equal.
-    """
-    n_windows, n_models = probabilities.shape
-    weights = np.full(n_models, 1.0 / n_models)
-    if n_windows == 0:
-        return weights
-    p = np.clip(probabilities, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
-    likelihood = np.where(outcomes[:, None] > 0, p, 1 - p)
-    for _ in range(iterations):  # EM for mixture weights
-        responsibility = likelihood * weights[None, :]
-        responsibility /= responsibility.sum(axis=1, keepdims=True)
-        weights = (responsibility.sum(axis=0) + STACKING_PRIOR_WINDOWS / n_models) / (
-            n_windows + STACKING_PRIOR_WINDOWS
-        )
-    return weights / weights.sum()
-
 
 def concatenate_forecasts(
     forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble"
@@ -146,7 +119,7 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 class EnsembleModel(CountModel):
-    name = "ensemble"
+    name = ModelName.ENSEMBLE
     has_election_term = True
 
     def __init__(
@@ -162,12 +135,11 @@ class EnsembleModel(CountModel):
         self.failures: dict[str, str] = {}
 
     def fit(self, history: History, cutoff: date) -> EnsembleModel:
-        from forecasting.models.catalogue import build_model
-
-        fitted = {}
+        fitted: dict[str, CountModel] = {}
         for name in self.weights:
+            component = component_class(name)(self.event_types, self.window, self.samples)
             try:
-                fitted[name] = build_model(name, self.event_types, self.window, self.samples).fit(history, cutoff)
+                fitted[name] = component.fit(history, cutoff)
             except ModelFitError as error:
                 self.failures[name] = error.reason
         return self.use_components(fitted, cutoff)
@@ -212,8 +184,6 @@ class EnsembleModel(CountModel):
         }
 
     def load_parameters(self, data: dict[str, Any]) -> None:
-        from forecasting.models.catalogue import model_from_dict
-
         self.weights = {k: float(v) for k, v in data["weights"].items()}
         self.failures = dict(data.get("failures", {}))
-        self.components = {name: model_from_dict(spec) for name, spec in data["components"].items()}
+        self.components = {name: component_from_dict(spec) for name, spec in data["components"].items()}

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
-from forecasting.evaluation.report import ALL_ELECTIONS
+from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport, config_to_dict
 from forecasting.serving.model_set import TrainedModelSet, dumps, loads
 from forecasting.store.tables import ModelVersionRow, utc_now
 
@@ -262,32 +262,30 @@ def promote(session: Session, version_id: str) -> Promotion:
 
 def version_metrics(data: dict[str, Any], training: dict[str, Any] | None = None) -> dict[str, Any]:
     """What is kept beside the artifact: skill, backtest summary, election-effect evidence, training settings."""
-    backtest = data.get("backtest") or {}
-    config = backtest.get("config") or {}
+    report = BacktestReport.from_dict(data["backtest"]) if data.get("backtest") else None
     skill = data.get("skill") or {}
     default_model = data["default_model"]
-    horizons = config.get("horizons") or []
+    horizons = report.config.horizons if report else ()
     horizon = skill.get(default_model, {}).get("horizon_days") or (horizons[0] if horizons else None)
-    windows = {w["id"]: w for w in backtest.get("windows", [])}
+    election_windows = {w.id for w in report.windows if w.election_id is not None} if report else set()
     return {
         "horizon_days": horizon,
         "skill": skill,
-        "backtest_summary": backtest.get("summary", []),
-        "best_model_by_horizon": backtest.get("best_model_by_horizon", {}),
-        "election_effect": backtest.get("election_effect", []),
+        "backtest_summary": [row.to_dict() for row in report.summary] if report else [],
+        # Keys as the JSON has them (text), so the metrics read the same before and after storing.
+        "best_model_by_horizon": {str(h): m for h, m in report.best_model_by_horizon.items()} if report else {},
+        "election_effect": [row.to_dict() for row in report.election_effect] if report else [],
         # The default model's log loss per election window: what the promotion rule compares.
         "election_window_log_loss": {
-            row["window_id"]: row["log_loss"]
-            for row in backtest.get("forecasts", [])
-            if row["model"] == default_model
-            and row["horizon"] == horizon
-            and windows.get(row["window_id"], {}).get("election_id") is not None
+            row.window_id: row.log_loss
+            for row in (report.forecasts if report else ())
+            if row.model == default_model and row.horizon == horizon and row.window_id in election_windows
         },
         "failures": data.get("failures", []),
         "timings": data.get("timings", {}),
         "training": {
             "groups": sorted(data.get("models", {})),
-            "backtest": config,
+            "backtest": config_to_dict(report.config) if report else {},
             **(training or {}),
         },
     }

@@ -21,13 +21,8 @@ from forecasting.evaluation.backtest import (
     cutoff_for,
     run_backtest,
 )
-from forecasting.evaluation.report import (
-    ALL_ELECTIONS,
-    election_effect_evidence,
-    format_table,
-    report_dict,
-    summary_table,
-)
+from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
+from forecasting.evaluation.summary import backtest_report, election_effect_evidence, format_table, summary_table
 from tests.forecasting.conftest import with_events_changed_after
 
 MODELS = ("climatology", "trailing_year", "negbin_glm", "negbin_glm_no_election", "hawkes")
@@ -129,8 +124,10 @@ def test_summary_table_has_skill_against_both_baselines(result):
 def test_report_is_plain_json_with_evidence_on_elections(result):
     import json
 
-    report = report_dict(result, 1.0)
-    assert json.loads(json.dumps(report, allow_nan=False))["config"]["horizons"] == [30]
+    report = backtest_report(result, 1.0)
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    assert json.loads(text)["config"]["horizons"] == [30]
     evidence = election_effect_evidence(result)[0]
-    assert evidence["elections_observed"] >= 0 and "verdict" in evidence
-    assert report["best_model_by_horizon"][30] in set(MODELS) | {ENSEMBLE}
+    assert evidence.elections_observed >= 0 and evidence.election_terms is not None
+    assert report.best_model_by_horizon[30] in set(MODELS) | {ENSEMBLE}
+    assert BacktestReport.from_dict(json.loads(text)) == report
