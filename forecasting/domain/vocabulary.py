@@ -73,6 +73,7 @@ EVENT_TYPES: dict[str, EventType] = {
     ]
 }
 
+
 # Groups are the unions of event types that forecasts are made for. "weapons"
 # is special: it means every row with weapons_test = true, whatever its type.
 class EventGroup(StrEnum):
@@ -114,7 +115,7 @@ def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str,
     resolved: set[str] = set()
     for name in names:
         if name in EVENT_GROUPS:
-            resolved.update(EVENT_GROUPS[name])
+            resolved.update(EVENT_GROUPS[EventGroup(name)])
         elif name in EVENT_TYPES:
             resolved.add(name)
         else:

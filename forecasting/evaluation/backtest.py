@@ -24,12 +24,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import resolve_event_types
-from forecasting.domain.vocabulary import ModelName
+from forecasting.domain.vocabulary import ModelName, resolve_event_types
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.evaluation.scoring import brier, count_log_loss, log_loss, ranked_probability_score
 from forecasting.evaluation.stacking import weights_from_scores
@@ -58,10 +56,6 @@ class BacktestWindow:
     end: date
     election_id: str | None = None
     election_date: date | None = None
-
-    @property
-    def span(self) -> DateWindow:
-        return DateWindow(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -158,7 +152,7 @@ def election_windows(history: History, window: WindowSpec, since: date, until: d
     """Windows around every election of the backtested kinds, fully inside since..until."""
     out = []
     kinds = history.elections["country"].str.lower() + "_" + history.elections["kind"]
-    for row, kind in zip(history.elections.itertuples(), kinds):
+    for row, kind in zip(history.elections.itertuples(), kinds, strict=True):
         if kind not in ELECTION_GROUPS:
             continue
         day = row.date.date()

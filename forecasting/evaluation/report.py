@@ -161,9 +161,6 @@ class BacktestReport:
     forecasts: tuple[ForecastRow, ...]
     failures: tuple[BacktestFailure, ...]
 
-    def window(self, window_id: str) -> BacktestWindow | None:
-        return next((w for w in self.windows if w.id == window_id), None)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": config_to_dict(self.config),
@@ -209,7 +206,7 @@ def config_to_dict(config: BacktestConfig) -> dict[str, Any]:
     return {
         "models": list(config.models),
         "horizons": list(config.horizons),
-        "window": {"days_before": config.window.days_before, "days_after": config.window.days_after},
+        "window": config.window.to_dict(),
         "event_types": list(config.event_types),
         "since": config.since.isoformat(),
         "samples": config.samples,

@@ -27,6 +27,7 @@ from forecasting.models.base import (
 from forecasting.models.components import component_class, component_from_dict
 from forecasting.models.window_summary import WindowSamples
 
+
 def concatenate_forecasts(
     forecasts: dict[str, CountForecast], weights: dict[str, float], name: str = "ensemble"
 ) -> CountForecast:
@@ -93,7 +94,7 @@ def _allocation(names: list[str], weights: dict[str, float], total: int) -> np.n
 
 def _stack_rows(arrays: list[np.ndarray], takes: np.ndarray) -> np.ndarray:
     # Paths are exchangeable, so the first `take` of each component are a fair draw.
-    return np.concatenate([array[:take] for array, take in zip(arrays, takes)], axis=0)
+    return np.concatenate([array[:take] for array, take in zip(arrays, takes, strict=True)], axis=0)
 
 
 def _baseline_or_own(forecast: CountForecast) -> np.ndarray:
@@ -115,7 +116,8 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     counts = np.floor(raw).astype(int)
     for i in np.argsort(-(raw - counts))[: total - counts.sum()]:
         counts[i] += 1
-    return counts
+    allocated: np.ndarray = counts
+    return allocated
 
 
 class EnsembleModel(CountModel):
@@ -167,7 +169,7 @@ class EnsembleModel(CountModel):
         names = list(self.components)
         takes = _allocation(names, self.weights, samples)
         forecasts = {}
-        for name, take in zip(names, takes):
+        for name, take in zip(names, takes, strict=True):
             child = np.random.default_rng(rng.integers(2**63))
             if take > 0:
                 component = self.components[name]

@@ -22,4 +22,6 @@ def test_the_report_keeps_every_key_in_its_order(trained_artifact: Path) -> None
     assert json.dumps(report.to_dict()) == json.dumps(stored)
     assert report.config.horizons == (30,)
     assert report.best_model_by_horizon[30] == stored["best_model_by_horizon"]["30"]
-    assert all(row.cutoff.isoformat() == raw["cutoff"] for row, raw in zip(report.forecasts, stored["forecasts"]))
+    assert all(
+        row.cutoff.isoformat() == raw["cutoff"] for row, raw in zip(report.forecasts, stored["forecasts"], strict=True)
+    )
