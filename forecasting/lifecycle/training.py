@@ -11,6 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+
 from forecasting.domain.history import History
 from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup, ModelName
 from forecasting.domain.window import WindowSpec
@@ -69,7 +70,7 @@ def train_model_set(
     started = time.perf_counter()
     for group in groups:
         say(f"fitting models for {group}")
-        event_types = EVENT_GROUPS[group]
+        event_types = EVENT_GROUPS[EventGroup(group)]
         fitted = _fit_each(history, cutoff, group, list(config.models), config.window, failures)
         if BASELINE not in fitted:
             raise ModelFitError(BASELINE, f"the baseline could not be fitted for {group}")
@@ -107,14 +108,14 @@ def _fit_each(
     fitted: dict[str, CountModel] = {}
     for name in names:
         try:
-            fitted[name] = build_model(name, EVENT_GROUPS[group], window).fit(history, cutoff)
+            fitted[name] = build_model(name, EVENT_GROUPS[EventGroup(group)], window).fit(history, cutoff)
         except ModelFitError as error:
             failures.append(FitFailure(EventGroup(group), ModelName(name), error.reason))
     return fitted
 
 
 def _has_election_term(name: str) -> bool:
-    return name == ENSEMBLE or COMPONENT_MODELS[name].has_election_term
+    return name == ENSEMBLE or COMPONENT_MODELS[ModelName(name)].has_election_term
 
 
 def _final_ensemble_weights(report: BacktestReport, models: list[str], horizon: int) -> dict[str, float]:
@@ -157,8 +158,8 @@ def fit_at_cutoff(
     backtest windows that had closed by the cutoff, equal weights without one.
     """
     history = history.known_at(cutoff)
-    event_types = EVENT_GROUPS[group]
-    components = (
+    event_types = EVENT_GROUPS[EventGroup(group)]
+    components: list[str] = (
         list(reference.backtest.config.models) if reference and reference.backtest else list(COMPONENT_MODELS)
     )
     # A model without election terms shows the election effect of the reference's effect model, fitted here too.
