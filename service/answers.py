@@ -10,9 +10,8 @@ which names the request field at fault (service.errors maps it to a 422).
 
 from __future__ import annotations
 
-from typing import Any
-
 from forecasting.domain.records import ElectionRecord
+from forecasting.evaluation.report import ALL_ELECTIONS
 from forecasting.models.base import ForecastRequestError
 from forecasting.serving.forecaster import WindowQuery
 from service.model_holder import LoadedModel
@@ -92,36 +91,36 @@ def backtest_windows(loaded: LoadedModel) -> list[BacktestWindow]:
     cached = loaded.backtest_windows
     if cached is not None:
         return cached
-    report: dict[str, Any] = loaded.forecaster.model_set.backtest or {}
-    windows = {w["id"]: w for w in report.get("windows", [])}
+    report = loaded.forecaster.model_set.backtest
+    windows = {w.id: w for w in report.windows} if report else {}
     by_window: dict[tuple[str, int], BacktestWindow] = {}
-    for row in report.get("forecasts", []):
-        window = windows.get(row["window_id"])
+    for row in report.forecasts if report else ():
+        window = windows.get(row.window_id)
         if window is None:
             continue
-        key = (row["window_id"], int(row["horizon"]))
+        key = (row.window_id, row.horizon)
         if key not in by_window:
             by_window[key] = BacktestWindow(
-                window_id=window["id"],
-                group=window["group"],
-                election_id=window.get("election_id"),
-                election_date=window.get("election_date"),
-                start=window["start"],
-                end=window["end"],
-                horizon_days=int(row["horizon"]),
-                observed_count=int(row["observed_count"]),
+                window_id=window.id,
+                group=window.group,
+                election_id=window.election_id,
+                election_date=window.election_date,
+                start=window.start,
+                end=window.end,
+                horizon_days=row.horizon,
+                observed_count=row.observed_count,
                 forecasts=[],
             )
         by_window[key].forecasts.append(
             BacktestForecast(
-                model=row["model"],
-                cutoff=row["cutoff"],
-                probability_any=row["probability_any"],
-                expected_count=row["expected_count"],
-                election_effect=row.get("election_effect"),
-                brier=row["brier"],
-                log_loss=row["log_loss"],
-                replaced_by_climatology=bool(row.get("replaced")),
+                model=row.model,
+                cutoff=row.cutoff,
+                probability_any=row.probability_any,
+                expected_count=row.expected_count,
+                election_effect=row.election_effect,
+                brier=row.brier,
+                log_loss=row.log_loss,
+                replaced_by_climatology=row.replaced,
             )
         )
     built = sorted(by_window.values(), key=lambda w: (w.start, w.window_id, w.horizon_days))
@@ -136,7 +135,7 @@ def backtests_answer(
     group: str | None,
     include_control: bool,
 ) -> Backtests:
-    report = loaded.forecaster.model_set.backtest or {}
+    report = loaded.forecaster.model_set.backtest
     items = []
     for window in backtest_windows(loaded):
         if election_id is not None and window.election_id != election_id:
@@ -149,11 +148,11 @@ def backtests_answer(
             window = window.model_copy(update={"forecasts": [f for f in window.forecasts if f.model == model_name]})
         items.append(window)
     summary = [
-        BacktestSummaryRow(**row)
-        for row in report.get("summary", [])
-        if row["group"] == "elections" and (model_name is None or row["model"] == model_name)
+        BacktestSummaryRow(**row.to_dict())
+        for row in (report.summary if report else ())
+        if row.group == ALL_ELECTIONS and (model_name is None or row.model == model_name)
     ]
-    horizons = report.get("config", {}).get("horizons") or [None]
+    horizons = report.config.horizons if report and report.config.horizons else (None,)
     return Backtests(
         version=loaded.id,
         data_cutoff=loaded.forecaster.cutoff,

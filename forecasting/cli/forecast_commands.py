@@ -246,7 +246,7 @@ def backtest_command(
     from forecasting.domain.vocabulary import UnknownEventType
     from forecasting.domain.window import WindowSpec
     from forecasting.evaluation.backtest import DEFAULT_HORIZONS, DEFAULT_SINCE, BacktestConfig, run_backtest
-    from forecasting.evaluation.report import format_table, report_dict, summary_table
+    from forecasting.evaluation.summary import backtest_report, format_table, summary_table
     from forecasting.models.catalogue import COMPONENT_MODELS
     from forecasting.serving.charts import backtest_elections_png, reliability_png, write_png
     from forecasting.store.repository import load_history
@@ -272,36 +272,37 @@ def backtest_command(
     except UnknownEventType as error:
         fail(f"option '--types': {error}")
     runtime = time.perf_counter() - started
-    report = report_dict(result, runtime)
+    report = backtest_report(result, runtime)
+    text = json.dumps(report.to_dict(), indent=1)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
+    out.write_text(text)
     horizons = list(result.config.horizons)
     # Charts show one horizon: 30 days (the one the default model is chosen at) when it was run.
     plotted = 30 if 30 in horizons else horizons[0]
     if reliability_plot is not None:
         write_png(reliability_png(report, plotted), reliability_plot)
     if elections_plot is not None:
-        write_png(backtest_elections_png(report, plotted, report["best_model_by_horizon"][plotted]), elections_plot)
+        write_png(backtest_elections_png(report, plotted, report.best_model_by_horizon[plotted]), elections_plot)
     if as_json:
-        typer.echo(json.dumps(report, indent=1))
+        typer.echo(text)
         return
     table = summary_table(result)
     typer.echo("")
     for h in horizons:
         typer.echo(format_table(table, h))
-        typer.echo(f"best by log loss on election windows at {h} days: {report['best_model_by_horizon'][h]}")
-        for row in report["election_effect"]:
-            if row["horizon"] == h and row.get("election_over_control_rate_ratio") is not None:
-                low, high = row["rate_ratio_interval"]
+        typer.echo(f"best by log loss on election windows at {h} days: {report.best_model_by_horizon[h]}")
+        for row in report.election_effect:
+            if row.horizon == h and row.election_over_control_rate_ratio is not None and row.rate_ratio_interval:
+                low, high = row.rate_ratio_interval
                 typer.echo(
                     f"events in election windows vs the trailing-year rate, relative to control windows: "
-                    f"x{row['election_over_control_rate_ratio']:.2f} (Poisson 95% {low:.2f}-{high:.2f}, too narrow: tests cluster)"
+                    f"x{row.election_over_control_rate_ratio:.2f} (Poisson 95% {low:.2f}-{high:.2f}, too narrow: tests cluster)"
                 )
-            if row["horizon"] == h and "verdict" in row:
+            if row.horizon == h and row.election_terms is not None:
+                gain = row.election_terms
                 typer.echo(
                     f"election terms (negbin_glm vs negbin_glm_no_election): log-loss gain "
-                    f"{row['log_loss_gain_from_election_terms']:+.3f} "
-                    f"[{row['log_loss_gain_interval'][0]:+.3f}, {row['log_loss_gain_interval'][1]:+.3f}]: {row['verdict']}"
+                    f"{gain.gain:+.3f} [{gain.interval[0]:+.3f}, {gain.interval[1]:+.3f}]: {gain.verdict}"
                 )
         typer.echo("")
     typer.echo(

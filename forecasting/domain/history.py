@@ -45,13 +45,8 @@ class History:
     def last_event_date(self) -> date:
         if self.events.empty:
             raise ValueError("the history holds no events")
-        return self.events["date"].max().date()
-
-    @property
-    def first_event_date(self) -> date:
-        if self.events.empty:
-            raise ValueError("the history holds no events")
-        return self.events["date"].min().date()
+        last: date = self.events["date"].max().date()
+        return last
 
     def events_through(self, cutoff: date) -> pd.DataFrame:
         """Events on or before the cutoff: the only events a model fitted at the cutoff may read."""

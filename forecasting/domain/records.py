@@ -9,12 +9,13 @@ half-accepted.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from forecasting.domain.vocabulary import EVENT_TYPES
 
@@ -60,7 +61,7 @@ class ElectionRecord:
     country: str
     kind: str
     source: str
-    announced: date | None = None
+    announced: dt.date | None = None  # `dt.`: the field `date` above shadows the type in this class
 
     def as_row(self) -> dict[str, str]:
         return {
@@ -242,7 +243,12 @@ def exercise_from_row(row: dict[str, Any]) -> ExerciseRecord:
     )
 
 
-R = TypeVar("R")
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_HasId)
 
 
 def parse_rows(

@@ -73,28 +73,35 @@ EVENT_TYPES: dict[str, EventType] = {
     ]
 }
 
+
 # Groups are the unions of event types that forecasts are made for. "weapons"
 # is special: it means every row with weapons_test = true, whatever its type.
-WEAPONS_GROUP = "weapons"
-EVENT_GROUPS: dict[str, tuple[str, ...]] = {
-    WEAPONS_GROUP: tuple(name for name, t in EVENT_TYPES.items() if t.weapons_test_default),
-    "missiles": ("ballistic_missile", "cruise_missile", "hypersonic_missile"),
-    "ballistic": ("ballistic_missile", "hypersonic_missile"),
-    "cruise": ("cruise_missile",),
-    "nuclear": ("nuclear_test",),
-    "satellite": ("satellite_launch",),
-    "artillery": ("artillery",),
+class EventGroup(StrEnum):
+    """The unions of event types that forecasts are made for (see EVENT_GROUPS)."""
+
+    WEAPONS = "weapons"
+    MISSILES = "missiles"
+    BALLISTIC = "ballistic"
+    CRUISE = "cruise"
+    NUCLEAR = "nuclear"
+    SATELLITE = "satellite"
+    ARTILLERY = "artillery"
+
+
+WEAPONS_GROUP = EventGroup.WEAPONS
+EVENT_GROUPS: dict[EventGroup, tuple[str, ...]] = {
+    EventGroup.WEAPONS: tuple(name for name, t in EVENT_TYPES.items() if t.weapons_test_default),
+    EventGroup.MISSILES: ("ballistic_missile", "cruise_missile", "hypersonic_missile"),
+    EventGroup.BALLISTIC: ("ballistic_missile", "hypersonic_missile"),
+    EventGroup.CRUISE: ("cruise_missile",),
+    EventGroup.NUCLEAR: ("nuclear_test",),
+    EventGroup.SATELLITE: ("satellite_launch",),
+    EventGroup.ARTILLERY: ("artillery",),
 }
 
 
 class UnknownEventType(ValueError):
     pass
-
-
-def check_event_type(name: str) -> str:
-    if name not in EVENT_TYPES:
-        raise UnknownEventType(f"unknown event type {name!r}; expected one of: {', '.join(EVENT_TYPES)}")
-    return name
 
 
 def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -108,7 +115,7 @@ def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str,
     resolved: set[str] = set()
     for name in names:
         if name in EVENT_GROUPS:
-            resolved.update(EVENT_GROUPS[name])
+            resolved.update(EVENT_GROUPS[EventGroup(name)])
         elif name in EVENT_TYPES:
             resolved.add(name)
         else:
@@ -117,18 +124,6 @@ def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str,
                 f"{', '.join(list(EVENT_GROUPS) + list(EVENT_TYPES))}"
             )
     return tuple(sorted(resolved))
-
-
-class EventGroup(StrEnum):
-    """The unions of event types that forecasts are made for (see EVENT_GROUPS)."""
-
-    WEAPONS = "weapons"
-    MISSILES = "missiles"
-    BALLISTIC = "ballistic"
-    CRUISE = "cruise"
-    NUCLEAR = "nuclear"
-    SATELLITE = "satellite"
-    ARTILLERY = "artillery"
 
 
 class Origin(StrEnum):

@@ -29,6 +29,9 @@ class WindowSpec:
     def length(self) -> int:
         return self.days_before + self.days_after + 1
 
+    def to_dict(self) -> dict[str, int]:
+        return {"days_before": self.days_before, "days_after": self.days_after}
+
     def around(self, day: date) -> DateWindow:
         """The window of this spec around `day` (an election day)."""
         return DateWindow(day - timedelta(days=self.days_before), day + timedelta(days=self.days_after))

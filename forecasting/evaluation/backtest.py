@@ -19,28 +19,29 @@ from __future__ import annotations
 import multiprocessing
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import resolve_event_types
-from forecasting.domain.window import WindowSpec
+from forecasting.domain.vocabulary import ModelName, resolve_event_types
+from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.evaluation.scoring import brier, count_log_loss, log_loss, ranked_probability_score
+from forecasting.evaluation.stacking import weights_from_scores
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.features.series import daily_counts
 from forecasting.models.base import ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
-from forecasting.models.ensemble import mix_window_samples, stacking_weights
+from forecasting.models.ensemble import mix_window_samples
 from forecasting.models.window_summary import WindowSamples
 
 ELECTION_GROUPS = ("kr_legislative", "kr_presidential", "us_presidential", "us_midterm")
 CONTROL_GROUP = "control"
-ENSEMBLE = "ensemble"
+ENSEMBLE = ModelName.ENSEMBLE
+# The strategy scored beside the models that is not a model: no version holds it.
 BEST_SO_FAR = "best_so_far"
 DEFAULT_HORIZONS = (0, 30, 90)
 DEFAULT_SINCE = date(1990, 1, 1)
@@ -55,6 +56,17 @@ class BacktestWindow:
     end: date
     election_id: str | None = None
     election_date: date | None = None
+
+
+@dataclass(frozen=True)
+class BacktestFailure:
+    """A model that could not be fitted at one window's cutoff (climatology was scored in its place)."""
+
+    window_id: str
+    horizon: int
+    model: str
+    cutoff: date
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class BacktestResult:
     config: BacktestConfig
     windows: list[BacktestWindow]
     outcomes: list[WindowOutcome]
-    failures: list[dict] = field(default_factory=list)
+    failures: list[BacktestFailure] = field(default_factory=list)
     data_end: date | None = None
 
     def frame(self) -> pd.DataFrame:
@@ -140,29 +152,26 @@ def election_windows(history: History, window: WindowSpec, since: date, until: d
     """Windows around every election of the backtested kinds, fully inside since..until."""
     out = []
     kinds = history.elections["country"].str.lower() + "_" + history.elections["kind"]
-    for row, kind in zip(history.elections.itertuples(), kinds):
+    for row, kind in zip(history.elections.itertuples(), kinds, strict=True):
         if kind not in ELECTION_GROUPS:
             continue
         day = row.date.date()
-        start, end = day - timedelta(days=window.days_before), day + timedelta(days=window.days_after)
-        if start >= since and end <= until:
-            out.append(BacktestWindow(row.id, kind, start, end, row.id, day))
+        span = window.around(day)
+        if span.start >= since and span.end <= until:
+            out.append(BacktestWindow(row.id, kind, span.start, span.end, row.id, day))
     return out
 
 
 def control_windows(history: History, window: WindowSpec, since: date, until: date) -> list[BacktestWindow]:
     """Ordinary windows of the same length every four months, clear of every election's window."""
-    busy = [
-        (row.date.date() - timedelta(days=window.days_before), row.date.date() + timedelta(days=window.days_after))
-        for row in history.elections.itertuples()
-    ]
+    busy = [window.around(row.date.date()) for row in history.elections.itertuples()]
     out = []
-    start = since
-    while start + timedelta(days=window.length - 1) <= until:
-        end = start + timedelta(days=window.length - 1)
-        if all(end < b_start or start > b_end for b_start, b_end in busy):
-            out.append(BacktestWindow(f"control-{start.isoformat()}", CONTROL_GROUP, start, end))
-        start += timedelta(days=CONTROL_SPACING_DAYS)
+    span = DateWindow(since, since + timedelta(days=window.length - 1))
+    step = timedelta(days=CONTROL_SPACING_DAYS)
+    while span.end <= until:
+        if all(span.end < b.start or span.start > b.end for b in busy):
+            out.append(BacktestWindow(f"control-{span.start.isoformat()}", CONTROL_GROUP, span.start, span.end))
+        span = DateWindow(span.start + step, span.end + step)
     return out
 
 
@@ -209,7 +218,9 @@ def _forecast_window(
     return window.id, horizon, samples, failures
 
 
-def run_backtest(history: History, config: BacktestConfig, progress=None) -> BacktestResult:
+def run_backtest(
+    history: History, config: BacktestConfig, progress: Callable[[int, int], None] | None = None
+) -> BacktestResult:
     models = tuple(config.models) if BASELINE in config.models else (BASELINE,) + tuple(config.models)
     config = replace(config, models=models, event_types=resolve_event_types(config.event_types))
     windows = backtest_windows(history, config.window, config.since)
@@ -247,7 +258,7 @@ def score_backtest(
 ) -> BacktestResult:
     observed = _observed_counts(history, windows, config.event_types)
     outcomes: list[WindowOutcome] = []
-    failure_rows: list[dict] = []
+    failure_rows: list[BacktestFailure] = []
     for horizon in config.horizons:
         ordered = sorted(windows, key=lambda w: (cutoff_for(w, horizon), w.id))
         horizon_outcomes: list[WindowOutcome] = []
@@ -255,15 +266,7 @@ def score_backtest(
             samples, failures = results[(window.id, horizon)]
             cutoff = cutoff_for(window, horizon)
             for name, reason in failures.items():
-                failure_rows.append(
-                    {
-                        "window_id": window.id,
-                        "horizon": horizon,
-                        "model": name,
-                        "cutoff": cutoff.isoformat(),
-                        "reason": reason,
-                    }
-                )
+                failure_rows.append(BacktestFailure(window.id, horizon, name, cutoff, reason))
             if BASELINE not in samples:
                 raise ModelFitError(BASELINE, f"the baseline could not be fitted at {cutoff}: {failures.get(BASELINE)}")
             # Only outcomes that closed before this cutoff may steer the strategies.
@@ -272,7 +275,7 @@ def score_backtest(
                 name: (samples.get(name, samples[BASELINE]), None if name in samples else BASELINE)
                 for name in config.models
             }
-            weights = _ensemble_weights(past, list(config.models))
+            weights = weights_from_scores(past, config.models)
             scored[ENSEMBLE] = (mix_window_samples({n: s for n, (s, _) in scored.items()}, weights), None)
             best = _best_so_far(past, list(config.models))
             scored[BEST_SO_FAR] = (scored[best][0], None)
@@ -284,19 +287,6 @@ def score_backtest(
                 horizon_outcomes.append(outcome)
         outcomes.extend(horizon_outcomes)
     return BacktestResult(config, windows, outcomes, failure_rows, history.last_event_date)
-
-
-def _ensemble_weights(past: list[WindowOutcome], models: list[str]) -> dict[str, float]:
-    by_window: dict[tuple[str, int], dict[str, WindowOutcome]] = {}
-    for o in past:
-        if o.model in models:
-            by_window.setdefault((o.window_id, o.horizon), {})[o.model] = o
-    complete = [row for row in by_window.values() if all(m in row for m in models)]
-    probabilities = np.array([[row[m].probability_any for m in models] for row in complete]).reshape(
-        len(complete), len(models)
-    )
-    outcomes = np.array([float(row[models[0]].observed_any) for row in complete])
-    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist()))
 
 
 def _best_so_far(past: list[WindowOutcome], models: list[str]) -> str:

@@ -1,224 +1,249 @@
-"""Summaries of a backtest: scores per model and window group, skill against both baselines,
-reliability, the election-effect evidence, and the JSON written by `provocast backtest`."""
+"""The backtest report: what a backtest found, as a tree of frozen dataclasses.
+
+It is the JSON `provocast backtest` writes and every model set carries
+(`TrainedModelSet.backtest`). `to_dict`/`from_dict` write and read that JSON
+exactly: keys in the same order, values of the same types, so a stored report
+reads back to the same text. The numbers are computed in
+`forecasting.evaluation.summary`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from forecasting.domain.window import WindowSpec
+from forecasting.evaluation.backtest import BacktestConfig, BacktestFailure, BacktestWindow
+from forecasting.evaluation.scoring import ReliabilityBin
 
-from forecasting.evaluation.backtest import BEST_SO_FAR, CONTROL_GROUP, ELECTION_GROUPS, BacktestResult
-from forecasting.evaluation.scoring import reliability_table, skill_score
-from forecasting.models.catalogue import BASELINE, PERSISTENCE
-
+# The report's window group of every election window together (the others are election kinds and "control").
 ALL_ELECTIONS = "elections"
-REPORT_GROUPS = ELECTION_GROUPS + (ALL_ELECTIONS, CONTROL_GROUP)
-# The full model names minus the one that exists only as the election-effect control.
-NO_ELECTION_CONTROL = "negbin_glm_no_election"
-WITH_ELECTION = "negbin_glm"
 
 
-def _select(frame: pd.DataFrame, group: str) -> pd.DataFrame:
-    if group == ALL_ELECTIONS:
-        return frame[frame["group"] != CONTROL_GROUP]
-    return frame[frame["group"] == group]
+@dataclass(frozen=True)
+class SummaryRow:
+    """Mean scores of one model on one group of windows at one horizon (rounded to 6 places)."""
+
+    horizon: int
+    group: str
+    model: str
+    windows: int
+    with_event: int
+    mean_probability: float
+    brier: float
+    log_loss: float
+    brier_skill_vs_climatology: float | None
+    brier_skill_vs_trailing_year: float | None
+    rps: float
+    count_log_loss: float
+    coverage_80: float
+    coverage_95: float
+    replaced_by_climatology: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _flat_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SummaryRow:
+        return cls(**data)
 
 
-def summary_table(result: BacktestResult) -> pd.DataFrame:
-    """One row per horizon, window group and model: mean scores, skill scores, coverage."""
-    frame = result.frame()
-    rows = []
-    for (horizon, model), by_model in frame.groupby(["horizon", "model"], sort=False):
-        for group in REPORT_GROUPS:
-            chosen = _select(by_model, group)
-            if chosen.empty:
-                continue
-            reference = _select(frame[(frame["horizon"] == horizon) & (frame["model"] == BASELINE)], group)
-            persistence = _select(frame[(frame["horizon"] == horizon) & (frame["model"] == PERSISTENCE)], group)
-            rows.append(
-                {
-                    "horizon": int(horizon),
-                    "group": group,
-                    "model": model,
-                    "windows": len(chosen),
-                    "with_event": int(chosen["observed_any"].sum()),
-                    "mean_probability": float(chosen["probability_any"].mean()),
-                    "brier": float(chosen["brier"].mean()),
-                    "log_loss": float(chosen["log_loss"].mean()),
-                    "brier_skill_vs_climatology": skill_score(chosen["brier"].mean(), reference["brier"].mean()),
-                    "brier_skill_vs_trailing_year": (
-                        skill_score(chosen["brier"].mean(), persistence["brier"].mean())
-                        if not persistence.empty
-                        else None
-                    ),
-                    "rps": float(chosen["rps"].mean()),
-                    "count_log_loss": float(chosen["count_log_loss"].mean()),
-                    "coverage_80": float(chosen["in_80"].mean()),
-                    "coverage_95": float(chosen["in_95"].mean()),
-                    "replaced_by_climatology": int(chosen["replaced"].sum()),
-                }
-            )
-    return pd.DataFrame(rows)
+@dataclass(frozen=True)
+class ForecastRow:
+    """One strategy's forecast of one backtest window, its outcome and scores (rounded to 6 places)."""
+
+    window_id: str
+    group: str
+    horizon: int
+    model: str
+    cutoff: date
+    probability_any: float
+    expected_count: float
+    observed_count: int
+    observed_any: bool
+    brier: float
+    log_loss: float
+    rps: float
+    count_log_loss: float
+    replaced: bool
+    election_effect: float | None
+    # For the ensemble and best_so_far: how many closed windows chose their weights or model
+    # (a float in the JSON: the column also holds None for the other models).
+    chosen_on_windows: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _flat_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ForecastRow:
+        return cls(**{**data, "cutoff": date.fromisoformat(data["cutoff"])})
 
 
-def best_model(table: pd.DataFrame, horizon: int, candidates: list[str]) -> str:
-    """The candidate with the lowest mean log loss on the election windows at this horizon."""
-    chosen = table[(table["horizon"] == horizon) & (table["group"] == ALL_ELECTIONS) & table["model"].isin(candidates)]
-    if chosen.empty:
-        return BASELINE
-    return str(chosen.sort_values(["log_loss", "model"]).iloc[0]["model"])
+@dataclass(frozen=True)
+class ElectionTermsGain:
+    """Mean log-loss gain on election windows from the GLM's election terms, with a paired 95% interval."""
+
+    gain: float
+    interval: tuple[float, float]
+    verdict: str
 
 
-def reliability(result: BacktestResult) -> dict[str, dict[int, list[dict]]]:
-    frame = result.frame()
-    out: dict[str, dict[int, list[dict]]] = {}
-    for (model, horizon), chosen in frame.groupby(["model", "horizon"], sort=False):
-        table = reliability_table(chosen["probability_any"].to_numpy(), chosen["observed_any"].to_numpy())
-        out.setdefault(model, {})[int(horizon)] = [asdict(row) for row in table]
-    return out
+@dataclass(frozen=True)
+class ElectionEffectRow:
+    """What one horizon of the backtest says about elections (see `summary.election_effect_evidence`)."""
+
+    horizon: int
+    elections_observed: float
+    elections_expected_by_trailing_year: float
+    elections_observed_over_expected: float | None
+    control_observed: float
+    control_expected_by_trailing_year: float
+    control_observed_over_expected: float | None
+    election_over_control_rate_ratio: float | None
+    rate_ratio_interval: tuple[float, float] | None
+    # None when fewer than two election windows have both GLMs' forecasts.
+    election_terms: ElectionTermsGain | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "horizon": self.horizon,
+            "elections_observed": self.elections_observed,
+            "elections_expected_by_trailing_year": self.elections_expected_by_trailing_year,
+            "elections_observed_over_expected": self.elections_observed_over_expected,
+            "control_observed": self.control_observed,
+            "control_expected_by_trailing_year": self.control_expected_by_trailing_year,
+            "control_observed_over_expected": self.control_observed_over_expected,
+            "election_over_control_rate_ratio": self.election_over_control_rate_ratio,
+            "rate_ratio_interval": None if self.rate_ratio_interval is None else list(self.rate_ratio_interval),
+        }
+        if self.election_terms is not None:
+            data["log_loss_gain_from_election_terms"] = self.election_terms.gain
+            data["log_loss_gain_interval"] = list(self.election_terms.interval)
+            data["verdict"] = self.election_terms.verdict
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ElectionEffectRow:
+        terms = None
+        if "verdict" in data:
+            low, high = data["log_loss_gain_interval"]
+            terms = ElectionTermsGain(data["log_loss_gain_from_election_terms"], (low, high), data["verdict"])
+        interval = data["rate_ratio_interval"]
+        return cls(
+            horizon=data["horizon"],
+            elections_observed=data["elections_observed"],
+            elections_expected_by_trailing_year=data["elections_expected_by_trailing_year"],
+            elections_observed_over_expected=data["elections_observed_over_expected"],
+            control_observed=data["control_observed"],
+            control_expected_by_trailing_year=data["control_expected_by_trailing_year"],
+            control_observed_over_expected=data["control_observed_over_expected"],
+            election_over_control_rate_ratio=data["election_over_control_rate_ratio"],
+            rate_ratio_interval=None if interval is None else (interval[0], interval[1]),
+            election_terms=terms,
+        )
 
 
-def election_effect_evidence(result: BacktestResult) -> list[dict[str, Any]]:
-    """What the backtest says about elections, per horizon.
-
-    1. Observed over expected: events in election windows against the count
-       the trailing-year model expected for them (out of sample), beside the
-       same ratio for the control windows.
-    2. Does knowing the election calendar help? Mean log-loss difference on
-       election windows between the GLM without and with election terms
-       (positive: the election terms help), with a paired 95% interval.
-    """
-    frame = result.frame()
-    out = []
-    for horizon, at_horizon in frame.groupby("horizon"):
-        persistence = at_horizon[at_horizon["model"] == PERSISTENCE]
-        row: dict[str, Any] = {"horizon": int(horizon)}
-        for label, chosen in (
-            ("elections", _select(persistence, ALL_ELECTIONS)),
-            ("control", _select(persistence, CONTROL_GROUP)),
-        ):
-            observed, expected = float(chosen["observed_count"].sum()), float(chosen["expected_count"].sum())
-            row[f"{label}_observed"] = observed
-            row[f"{label}_expected_by_trailing_year"] = expected
-            row[f"{label}_observed_over_expected"] = observed / expected if expected > 0 else None
-        row.update(_relative_rate(row))
-        with_terms = _select(at_horizon[at_horizon["model"] == WITH_ELECTION], ALL_ELECTIONS).set_index("window_id")
-        without = _select(at_horizon[at_horizon["model"] == NO_ELECTION_CONTROL], ALL_ELECTIONS).set_index("window_id")
-        common = with_terms.index.intersection(without.index)
-        if len(common) > 1:
-            difference = (without.loc[common, "log_loss"] - with_terms.loc[common, "log_loss"]).to_numpy()
-            half_width = 1.96 * difference.std(ddof=1) / np.sqrt(len(difference))
-            row["log_loss_gain_from_election_terms"] = float(difference.mean())
-            row["log_loss_gain_interval"] = [
-                float(difference.mean() - half_width),
-                float(difference.mean() + half_width),
-            ]
-            row["verdict"] = _verdict(difference.mean(), half_width)
-        out.append(row)
-    return out
+# model -> horizon -> the reliability table of its probabilities of at least one event
+Reliability = dict[str, dict[int, tuple[ReliabilityBin, ...]]]
 
 
-def _relative_rate(row: dict[str, Any]) -> dict[str, Any]:
-    """Election windows' observed/expected over the control windows', with a Poisson 95% interval.
+@dataclass(frozen=True)
+class BacktestReport:
+    config: BacktestConfig
+    data_end: date | None
+    runtime_seconds: float | None
+    windows: tuple[BacktestWindow, ...]
+    summary: tuple[SummaryRow, ...]
+    best_model_by_horizon: dict[int, str]
+    election_effect: tuple[ElectionEffectRow, ...]
+    reliability: Reliability
+    forecasts: tuple[ForecastRow, ...]
+    failures: tuple[BacktestFailure, ...]
 
-    The interval treats events as independent, which they are not (they come in
-    campaigns), so it is too narrow; read it as a lower bound on the uncertainty.
-    """
-    observed_e, observed_c = row["elections_observed"], row["control_observed"]
-    expected_e, expected_c = row["elections_expected_by_trailing_year"], row["control_expected_by_trailing_year"]
-    if min(observed_e, observed_c, expected_e, expected_c) <= 0:
-        return {"election_over_control_rate_ratio": None, "rate_ratio_interval": None}
-    ratio = (observed_e / expected_e) / (observed_c / expected_c)
-    spread = 1.96 * np.sqrt(1 / observed_e + 1 / observed_c)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": config_to_dict(self.config),
+            "data_end": None if self.data_end is None else self.data_end.isoformat(),
+            "runtime_seconds": self.runtime_seconds,
+            "windows": [_flat_dict(w) for w in self.windows],
+            "summary": [row.to_dict() for row in self.summary],
+            "best_model_by_horizon": dict(self.best_model_by_horizon),
+            "election_effect": [row.to_dict() for row in self.election_effect],
+            "reliability": {
+                model: {horizon: [_flat_dict(b) for b in table] for horizon, table in by_horizon.items()}
+                for model, by_horizon in self.reliability.items()
+            },
+            "forecasts": [row.to_dict() for row in self.forecasts],
+            "failures": [_flat_dict(f) for f in self.failures],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BacktestReport:
+        """Read what `to_dict` wrote, after a JSON round trip (horizon keys come back as strings)."""
+        data_end = data["data_end"]
+        return cls(
+            config=config_from_dict(data["config"]),
+            data_end=None if data_end is None else date.fromisoformat(data_end),
+            runtime_seconds=data["runtime_seconds"],
+            windows=tuple(_window_from_dict(w) for w in data["windows"]),
+            summary=tuple(SummaryRow.from_dict(row) for row in data["summary"]),
+            best_model_by_horizon={int(h): m for h, m in data["best_model_by_horizon"].items()},
+            election_effect=tuple(ElectionEffectRow.from_dict(row) for row in data["election_effect"]),
+            reliability={
+                model: {int(h): tuple(ReliabilityBin(**b) for b in table) for h, table in by_horizon.items()}
+                for model, by_horizon in data["reliability"].items()
+            },
+            forecasts=tuple(ForecastRow.from_dict(row) for row in data["forecasts"]),
+            failures=tuple(
+                BacktestFailure(**{**f, "cutoff": date.fromisoformat(f["cutoff"])}) for f in data["failures"]
+            ),
+        )
+
+
+def config_to_dict(config: BacktestConfig) -> dict[str, Any]:
+    """The settings a backtest ran with (not its worker count, which changes no number)."""
     return {
-        "election_over_control_rate_ratio": float(ratio),
-        "rate_ratio_interval": [float(ratio * np.exp(-spread)), float(ratio * np.exp(spread))],
+        "models": list(config.models),
+        "horizons": list(config.horizons),
+        "window": config.window.to_dict(),
+        "event_types": list(config.event_types),
+        "since": config.since.isoformat(),
+        "samples": config.samples,
     }
 
 
-def _verdict(gain: float, half_width: float) -> str:
-    if gain - half_width > 0:
-        return "election terms improve out-of-sample forecasts of election windows"
-    if gain + half_width < 0:
-        return "election terms make out-of-sample forecasts of election windows worse"
-    return "no detectable election effect: adding election terms neither helps nor hurts beyond noise"
+def config_from_dict(data: dict[str, Any]) -> BacktestConfig:
+    return BacktestConfig(
+        models=tuple(data["models"]),
+        horizons=tuple(data["horizons"]),
+        window=WindowSpec(**data["window"]),
+        event_types=tuple(data["event_types"]),
+        since=date.fromisoformat(data["since"]),
+        samples=data["samples"],
+    )
 
 
-def report_dict(result: BacktestResult, runtime_seconds: float | None = None) -> dict[str, Any]:
-    table = summary_table(result)
-    config = result.config
-    return {
-        "config": {
-            "models": list(config.models),
-            "horizons": list(config.horizons),
-            "window": {"days_before": config.window.days_before, "days_after": config.window.days_after},
-            "event_types": list(config.event_types),
-            "since": config.since.isoformat(),
-            "samples": config.samples,
-        },
-        "data_end": result.data_end.isoformat() if result.data_end else None,
-        "runtime_seconds": runtime_seconds,
-        "windows": [
-            {
-                "id": w.id,
-                "group": w.group,
-                "start": w.start.isoformat(),
-                "end": w.end.isoformat(),
-                "election_id": w.election_id,
-                "election_date": w.election_date.isoformat() if w.election_date else None,
-            }
-            for w in result.windows
-        ],
-        "summary": _records(table),
-        "best_model_by_horizon": {
-            int(h): best_model(table, int(h), [m for m in table["model"].unique() if m != BEST_SO_FAR])
-            for h in config.horizons
-        },
-        "election_effect": election_effect_evidence(result),
-        "reliability": reliability(result),
-        "forecasts": _records(result.frame().drop(columns=["in_80", "in_95"])),
-        "failures": result.failures,
-    }
+def _window_from_dict(data: dict[str, Any]) -> BacktestWindow:
+    election_date = data["election_date"]
+    return BacktestWindow(
+        id=data["id"],
+        group=data["group"],
+        start=date.fromisoformat(data["start"]),
+        end=date.fromisoformat(data["end"]),
+        election_id=data["election_id"],
+        election_date=None if election_date is None else date.fromisoformat(election_date),
+    )
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: _plain(v) for k, v in row.items()})
-    return out
+def _flat_dict(row: Any) -> dict[str, Any]:
+    """A flat dataclass as JSON data, in field order: dates as ISO text, tuples as lists."""
+    return {f.name: _json_value(getattr(row, f.name)) for f in fields(row)}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, pd.Timestamp)):
-        return value.isoformat()[:10]
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else round(float(value), 6)
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
     return value
-
-
-def format_table(table: pd.DataFrame, horizon: int) -> str:
-    """The plain-text table `provocast backtest` prints for one horizon."""
-    chosen = table[table["horizon"] == horizon]
-    lines = [f"horizon {horizon} days (forecast made {horizon} days before the window opens)"]
-    header = f"{'group':<16}{'model':<24}{'n':>4}{'hit':>5}{'p̄':>7}{'Brier':>8}{'BSS clim':>10}{'BSS ty':>9}{'logloss':>9}{'RPS':>8}{'cov80':>7}{'cov95':>7}{'repl':>6}"
-    lines.append(header)
-    for group in REPORT_GROUPS:
-        for row in chosen[chosen["group"] == group].itertuples():
-            lines.append(
-                f"{group:<16}{row.model:<24}{row.windows:>4}{row.with_event:>5}{row.mean_probability:>7.2f}{row.brier:>8.3f}"
-                f"{_fmt(row.brier_skill_vs_climatology):>10}{_fmt(row.brier_skill_vs_trailing_year):>9}"
-                f"{row.log_loss:>9.3f}{row.rps:>8.2f}{row.coverage_80:>7.2f}{row.coverage_95:>7.2f}{row.replaced_by_climatology:>6}"
-            )
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:+.2f}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 # Simulated probabilities can be exactly 0 or 1; one event in a thousand is
 # as sure as any forecast of these data deserves to be scored.
@@ -18,14 +19,16 @@ PROBABILITY_CLIP = 1e-3
 RELIABILITY_BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def brier(probability: np.ndarray, outcome: np.ndarray) -> np.ndarray:
-    return (np.asarray(probability, dtype=float) - np.asarray(outcome, dtype=float)) ** 2
+def brier(probability: npt.ArrayLike, outcome: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    score: npt.NDArray[np.float64] = (np.asarray(probability, dtype=float) - np.asarray(outcome, dtype=float)) ** 2
+    return score
 
 
-def log_loss(probability: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+def log_loss(probability: npt.ArrayLike, outcome: npt.ArrayLike) -> npt.NDArray[np.float64]:
     p = np.clip(np.asarray(probability, dtype=float), PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
     y = np.asarray(outcome, dtype=float)
-    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    score: npt.NDArray[np.float64] = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return score
 
 
 def ranked_probability_score(count_probabilities: list[float], observed: int) -> float:
@@ -69,7 +72,7 @@ def reliability_table(probability: np.ndarray, outcome: np.ndarray) -> list[Reli
     outcome = np.asarray(outcome, dtype=float)
     rows = []
     edges = RELIABILITY_BINS
-    for i, (lower, upper) in enumerate(zip(edges[:-1], edges[1:])):
+    for i, (lower, upper) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         last = i == len(edges) - 2
         inside = (probability >= lower) & ((probability <= upper) if last else (probability < upper))
         n = int(inside.sum())

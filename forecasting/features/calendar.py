@@ -1,6 +1,6 @@
 """Covariates that come from calendars alone, so they exist for any past or future date.
 
-Elections (windows, days to and from the nearest one by kind), combined
+Elections (a window around each, by kind), combined
 US-ROK exercises, season and leadership era. Nothing here reads events, so a
 forecast's covariates can never leak what happened after its cutoff.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ class Calendars:
     def election_kind_keys(self) -> pd.Series:
         return self.elections["country"].str.lower() + "_" + self.elections["kind"]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "known_on": self.known_on.isoformat(),
             "elections": [
@@ -62,7 +63,7 @@ class Calendars:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Calendars:
+    def from_dict(cls, data: dict[str, Any]) -> Calendars:
         elections = pd.DataFrame(data["elections"], columns=["id", "date", "country", "kind"])
         elections["date"] = pd.to_datetime(elections["date"]).astype("datetime64[ns]")
         exercises = pd.DataFrame(data["exercises"], columns=["id", "start_date", "end_date"])
@@ -97,27 +98,6 @@ def election_window_features(days: pd.DatetimeIndex, calendars: Calendars, windo
         inside |= has_prev & (days_after <= window.days_after)
         out[f"election_{kind}"] = inside.astype(float)
     return out
-
-
-def election_distance_features(days: pd.DatetimeIndex, calendars: Calendars) -> pd.DataFrame:
-    """Days to the next and from the last election of each kind (NaN when there is none)."""
-    columns: dict[str, np.ndarray] = {}
-    day_values = days.values.astype("datetime64[D]")
-    kinds = calendars.election_kind_keys
-    for kind in ELECTION_KINDS:
-        election_days = np.sort(calendars.elections.loc[kinds == kind, "date"].values.astype("datetime64[D]"))
-        to_next = np.full(len(days), np.nan)
-        from_last = np.full(len(days), np.nan)
-        if len(election_days):
-            nxt = np.searchsorted(election_days, day_values, side="left")
-            has_next = nxt < len(election_days)
-            to_next[has_next] = (election_days[nxt[has_next]] - day_values[has_next]).astype(int)
-            last = np.searchsorted(election_days, day_values, side="right") - 1
-            has_last = last >= 0
-            from_last[has_last] = (day_values[has_last] - election_days[last[has_last]]).astype(int)
-        columns[f"days_to_{kind}"] = to_next
-        columns[f"days_from_{kind}"] = from_last
-    return pd.DataFrame(columns, index=days)
 
 
 def exercise_feature(days: pd.DatetimeIndex, calendars: Calendars) -> pd.Series:

@@ -30,7 +30,8 @@ def state_after(counts: np.ndarray, half_lives: tuple[float, ...]) -> np.ndarray
     if len(counts) == 0:
         return np.zeros(len(half_lives))
     sums = decayed_sums(np.append(np.asarray(counts, dtype=float), 0.0), half_lives)
-    return sums[-1]
+    last: np.ndarray = sums[-1]
+    return last
 
 
 # Half-saturation points of the transform below, in events: one event for

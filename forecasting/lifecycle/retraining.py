@@ -16,7 +16,7 @@ election in the data does not tilt the comparison).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -88,7 +88,7 @@ class TrainingOptions:
         }
 
 
-def _names(text: str, known: dict[str, Any], setting: str) -> tuple[str, ...] | None:
+def _names(text: str, known: Collection[str], setting: str) -> tuple[str, ...] | None:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in known]
     if unknown:

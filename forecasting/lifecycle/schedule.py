@@ -27,7 +27,8 @@ def parse_cron(expression: str) -> str:
 
 
 def next_run(expression: str, after: datetime) -> datetime:
-    return croniter(expression, after).get_next(datetime)
+    moment: datetime = croniter(expression, after).get_next(datetime)
+    return moment
 
 
 def run_schedule(

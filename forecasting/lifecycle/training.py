@@ -11,13 +11,11 @@ import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import EVENT_GROUPS
+from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup, ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.backtest import (
     BEST_SO_FAR,
@@ -25,12 +23,14 @@ from forecasting.evaluation.backtest import (
     BacktestConfig,
     run_backtest,
 )
-from forecasting.evaluation.report import ALL_ELECTIONS, best_model, report_dict, summary_table
+from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
+from forecasting.evaluation.stacking import weights_from_scores
+from forecasting.evaluation.summary import backtest_report, best_model, summary_table
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
-from forecasting.models.ensemble import EnsembleModel, stacking_weights
-from forecasting.serving.model_set import ModelSkill, TrainedModelSet
+from forecasting.models.ensemble import EnsembleModel
+from forecasting.serving.model_set import FitFailure, ModelSkill, TrainedModelSet
 
 DEFAULT_TRAINING_HORIZON = 30
 
@@ -62,17 +62,17 @@ def train_model_set(
     say(f"backtesting {len(config.models)} models at a {config.horizons[0]}-day horizon")
     result = run_backtest(history, config)
     timings["backtest_seconds"] = time.perf_counter() - started
-    report = report_dict(result, timings["backtest_seconds"])
+    report = backtest_report(result, timings["backtest_seconds"])
     table = summary_table(result)
     horizon = config.horizons[0]
     weights = _final_ensemble_weights(report, list(config.models), horizon)
 
     models: dict[str, dict[str, CountModel]] = {}
-    failures: list[dict[str, str]] = []
+    failures: list[FitFailure] = []
     started = time.perf_counter()
     for group in groups:
         say(f"fitting models for {group}")
-        event_types = EVENT_GROUPS[group]
+        event_types = EVENT_GROUPS[EventGroup(group)]
         fitted = _fit_each(history, cutoff, group, list(config.models), config.window, failures)
         if BASELINE not in fitted:
             raise ModelFitError(BASELINE, f"the baseline could not be fitted for {group}")
@@ -80,7 +80,7 @@ def train_model_set(
             ensemble = EnsembleModel(event_types, config.window, weights=weights)
             fitted[ENSEMBLE] = ensemble.use_components(fitted, cutoff)
         except ModelFitError as error:
-            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
+            failures.append(FitFailure(EventGroup(group), ENSEMBLE, error.reason))
         models[group] = fitted
         timings[f"fit_{group}_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -104,34 +104,25 @@ def train_model_set(
 
 
 def _fit_each(
-    history: History, cutoff: date, group: str, names: list[str], window: WindowSpec, failures: list[dict[str, str]]
+    history: History, cutoff: date, group: str, names: list[str], window: WindowSpec, failures: list[FitFailure]
 ) -> dict[str, CountModel]:
     """Fit the named models for one event group; each one that cannot be fitted is added to `failures`."""
     fitted: dict[str, CountModel] = {}
     for name in names:
         try:
-            fitted[name] = build_model(name, EVENT_GROUPS[group], window).fit(history, cutoff)
+            fitted[name] = build_model(name, EVENT_GROUPS[EventGroup(group)], window).fit(history, cutoff)
         except ModelFitError as error:
-            failures.append({"group": group, "model": name, "reason": error.reason})
+            failures.append(FitFailure(EventGroup(group), ModelName(name), error.reason))
     return fitted
 
 
 def _has_election_term(name: str) -> bool:
-    return name == ENSEMBLE or COMPONENT_MODELS[name].has_election_term
+    return name == ENSEMBLE or COMPONENT_MODELS[ModelName(name)].has_election_term
 
 
-def _final_ensemble_weights(report: dict[str, Any], models: list[str], horizon: int) -> dict[str, float]:
+def _final_ensemble_weights(report: BacktestReport, models: list[str], horizon: int) -> dict[str, float]:
     """Stacking weights from every backtest window (all closed before the new cutoff)."""
-    rows = [r for r in report["forecasts"] if r["horizon"] == horizon and r["model"] in models]
-    by_window: dict[str, dict[str, dict]] = {}
-    for r in rows:
-        by_window.setdefault(r["window_id"], {})[r["model"]] = r
-    complete = [w for w in by_window.values() if all(m in w for m in models)]
-    probabilities = np.array([[w[m]["probability_any"] for m in models] for w in complete]).reshape(
-        len(complete), len(models)
-    )
-    outcomes = np.array([float(w[models[0]]["observed_any"]) for w in complete])
-    return dict(zip(models, stacking_weights(probabilities, outcomes).tolist(), strict=True))
+    return weights_from_scores((r for r in report.forecasts if r.horizon == horizon), models)
 
 
 def _skills(table: pd.DataFrame, horizon: int) -> dict[str, ModelSkill]:
@@ -169,15 +160,15 @@ def fit_at_cutoff(
     backtest windows that had closed by the cutoff, equal weights without one.
     """
     history = history.known_at(cutoff)
-    event_types = EVENT_GROUPS[group]
-    components = (
-        list(reference.backtest["config"]["models"]) if reference and reference.backtest else list(COMPONENT_MODELS)
+    event_types = EVENT_GROUPS[EventGroup(group)]
+    components: list[str] = (
+        list(reference.backtest.config.models) if reference and reference.backtest else list(COMPONENT_MODELS)
     )
     # A model without election terms shows the election effect of the reference's effect model, fitted here too.
     effect_model = model if _has_election_term(model) or reference is None else reference.effect_model
     wanted = list(dict.fromkeys([model, effect_model]))
     names = [n for name in wanted for n in (components if name == ENSEMBLE else [name])]
-    failures: list[dict[str, str]] = []
+    failures: list[FitFailure] = []
     fitted = _fit_each(
         history, cutoff, group, list(dict.fromkeys(names + [BASELINE])), ELECTION_COVARIATE_WINDOW, failures
     )
@@ -186,9 +177,9 @@ def fit_at_cutoff(
         try:
             fitted[ENSEMBLE] = EnsembleModel(event_types, weights=weights).use_components(fitted, cutoff)
         except ModelFitError as error:
-            failures.append({"group": group, "model": ENSEMBLE, "reason": error.reason})
+            failures.append(FitFailure(EventGroup(group), ENSEMBLE, error.reason))
     if model not in fitted:
-        reason = next((f["reason"] for f in failures if f["model"] == model), "not fitted")
+        reason = next((f.reason for f in failures if f.model == model), "not fitted")
         raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
     if effect_model not in fitted:
         effect_model = model
@@ -201,20 +192,18 @@ def fit_at_cutoff(
         models={group: fitted},
         failures=failures,
         skill=dict(reference.skill) if reference else {},
-        backtest={},
+        backtest=None,
     )
 
 
 def _weights_before(reference: TrainedModelSet | None, models: list[str], cutoff: date) -> dict[str, float]:
-    if reference is None or not reference.backtest:
+    if reference is None or reference.backtest is None:
         return {m: 1.0 / len(models) for m in models}
-    windows = {w["id"]: w for w in reference.backtest.get("windows", [])}
-    closed = {
-        "forecasts": [
-            r
-            for r in reference.backtest["forecasts"]
-            if r["window_id"] in windows and date.fromisoformat(windows[r["window_id"]]["end"]) <= cutoff
-        ]
-    }
+    ends = {w.id: w.end for w in reference.backtest.windows}
     horizon = reference.skill[BASELINE].horizon_days if BASELINE in reference.skill else DEFAULT_TRAINING_HORIZON
-    return _final_ensemble_weights(closed, models, horizon)
+    closed = (
+        r
+        for r in reference.backtest.forecasts
+        if r.horizon == horizon and r.window_id in ends and ends[r.window_id] <= cutoff
+    )
+    return weights_from_scores(closed, models)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW, Calendars, day_index
 from forecasting.features.series import daily_counts
@@ -67,7 +67,8 @@ class CountForecast:
 
     @property
     def window_totals(self) -> np.ndarray:
-        return self.paths.sum(axis=1)
+        totals: np.ndarray = self.paths.sum(axis=1)
+        return totals
 
 
 @dataclass
@@ -82,12 +83,11 @@ class SimulatedPaths:
 
     def window(self, first: int) -> SimulatedPaths:
         """The same paths from day index `first` on."""
-        cut = lambda a: None if a is None else a[:, first:]  # noqa: E731
         return SimulatedPaths(
             self.paths[:, first:],
             self.intensity[:, first:],
-            cut(self.baseline_intensity),
-            cut(self.baseline_paths),
+            None if self.baseline_intensity is None else self.baseline_intensity[:, first:],
+            None if self.baseline_paths is None else self.baseline_paths[:, first:],
             self.notes,
         )
 
@@ -104,11 +104,11 @@ class TrainingData:
 class CountModel(ABC):
     """Base class: one subclass per model, all with the same fit/predict interface."""
 
-    name: ClassVar[str]
+    name: ClassVar[ModelName]
     # Whether the model has election covariates (and so an election effect),
-    # and whether it knows the uncertainty of that effect.
+    # and whether it knows the uncertainty of that effect (an ensemble knows it once it has simulated).
     has_election_term: ClassVar[bool] = False
-    election_effect_interval: ClassVar[bool] = True
+    election_effect_interval: bool = True
 
     def __init__(
         self,
@@ -190,7 +190,7 @@ class CountModel(ABC):
         return {
             "model": self.name,
             "event_types": list(self.event_types),
-            "window": {"days_before": self.window.days_before, "days_after": self.window.days_after},
+            "window": self.window.to_dict(),
             "samples": self.samples,
             "cutoff": cutoff.isoformat(),
             "fit_notes": list(self.fit_notes),

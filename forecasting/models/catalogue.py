@@ -4,41 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from forecasting.domain.vocabulary import ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import DEFAULT_SAMPLES, CountModel
+from forecasting.models.components import BASELINE, COMPONENT_MODELS, PERSISTENCE, UnknownModel
 from forecasting.models.ensemble import EnsembleModel
-from forecasting.models.glm import NegativeBinomialGlmModel, NegativeBinomialGlmNoElectionModel, PoissonGlmModel
-from forecasting.models.hawkes import HawkesModel
-from forecasting.models.prophet_model import ProphetModel
-from forecasting.models.trailing_rate import ClimatologyModel, TrailingYearModel
 
-# The models fitted on their own; the ensemble is built from them.
-COMPONENT_MODELS: dict[str, type[CountModel]] = {
-    cls.name: cls
-    for cls in (
-        ClimatologyModel,
-        TrailingYearModel,
-        PoissonGlmModel,
-        NegativeBinomialGlmModel,
-        NegativeBinomialGlmNoElectionModel,
-        ProphetModel,
-        HawkesModel,
-    )
-}
-BASELINE = ClimatologyModel.name
-PERSISTENCE = TrailingYearModel.name
-ALL_MODELS: dict[str, type[CountModel]] = {**COMPONENT_MODELS, EnsembleModel.name: EnsembleModel}
+__all__ = [
+    "ALL_MODELS",
+    "BASELINE",
+    "COMPONENT_MODELS",
+    "PERSISTENCE",
+    "UnknownModel",
+    "build_model",
+    "model_class",
+    "model_from_dict",
+]
 
-
-class UnknownModel(ValueError):
-    pass
+ALL_MODELS: dict[ModelName, type[CountModel]] = {**COMPONENT_MODELS, EnsembleModel.name: EnsembleModel}
 
 
 def model_class(name: str) -> type[CountModel]:
     if name not in ALL_MODELS:
         raise UnknownModel(f"unknown model {name!r}; expected one of: {', '.join(ALL_MODELS)}")
-    return ALL_MODELS[name]
+    return ALL_MODELS[ModelName(name)]
 
 
 def build_model(

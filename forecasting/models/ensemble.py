@@ -1,9 +1,7 @@
 """An ensemble: a weighted mixture of the component models' forecast distributions.
 
-The weights come from backtest scores on windows that closed before the
-ensemble's cutoff only (stacking: the weights that maximise the log score of
-the mixture's probability of at least one event on those windows, pulled
-towards equal weights). Components that fail to fit are reported and left out,
+The weights are given: they come from backtest scores on windows that closed
+before the ensemble's cutoff only (see `forecasting.evaluation.stacking`). Components that fail to fit are reported and left out,
 their weight shared among the rest.
 """
 
@@ -16,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
+from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, ModelName
 from forecasting.domain.window import WindowSpec
-from forecasting.evaluation.scoring import PROBABILITY_CLIP
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.models.base import (
     DEFAULT_SAMPLES,
@@ -27,31 +24,8 @@ from forecasting.models.base import (
     ModelFitError,
     SimulatedPaths,
 )
+from forecasting.models.components import component_class, component_from_dict
 from forecasting.models.window_summary import WindowSamples
-
-# Pseudo-windows of equal weighting added to the stacking objective.
-STACKING_PRIOR_WINDOWS = 1.0
-
-
-def stacking_weights(probabilities: np.ndarray, outcomes: np.ndarray, iterations: int = 200) -> np.ndarray:
-    """Mixture weights maximising sum log(sum_k w_k p_ik(outcome_i)) plus a pull to equal weights.
-
-    `probabilities` is windows x models: each model's probability of at least
-    one event. With no windows the weights are equal.
-    """
-    n_windows, n_models = probabilities.shape
-    weights = np.full(n_models, 1.0 / n_models)
-    if n_windows == 0:
-        return weights
-    p = np.clip(probabilities, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
-    likelihood = np.where(outcomes[:, None] > 0, p, 1 - p)
-    for _ in range(iterations):  # EM for mixture weights
-        responsibility = likelihood * weights[None, :]
-        responsibility /= responsibility.sum(axis=1, keepdims=True)
-        weights = (responsibility.sum(axis=0) + STACKING_PRIOR_WINDOWS / n_models) / (
-            n_windows + STACKING_PRIOR_WINDOWS
-        )
-    return weights / weights.sum()
 
 
 def concatenate_forecasts(
@@ -120,7 +94,7 @@ def _allocation(names: list[str], weights: dict[str, float], total: int) -> np.n
 
 def _stack_rows(arrays: list[np.ndarray], takes: np.ndarray) -> np.ndarray:
     # Paths are exchangeable, so the first `take` of each component are a fair draw.
-    return np.concatenate([array[:take] for array, take in zip(arrays, takes)], axis=0)
+    return np.concatenate([array[:take] for array, take in zip(arrays, takes, strict=True)], axis=0)
 
 
 def _baseline_or_own(forecast: CountForecast) -> np.ndarray:
@@ -142,11 +116,12 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     counts = np.floor(raw).astype(int)
     for i in np.argsort(-(raw - counts))[: total - counts.sum()]:
         counts[i] += 1
-    return counts
+    allocated: np.ndarray = counts
+    return allocated
 
 
 class EnsembleModel(CountModel):
-    name = "ensemble"
+    name = ModelName.ENSEMBLE
     has_election_term = True
 
     def __init__(
@@ -162,12 +137,11 @@ class EnsembleModel(CountModel):
         self.failures: dict[str, str] = {}
 
     def fit(self, history: History, cutoff: date) -> EnsembleModel:
-        from forecasting.models.catalogue import build_model
-
-        fitted = {}
+        fitted: dict[str, CountModel] = {}
         for name in self.weights:
+            component = component_class(name)(self.event_types, self.window, self.samples)
             try:
-                fitted[name] = build_model(name, self.event_types, self.window, self.samples).fit(history, cutoff)
+                fitted[name] = component.fit(history, cutoff)
             except ModelFitError as error:
                 self.failures[name] = error.reason
         return self.use_components(fitted, cutoff)
@@ -195,7 +169,7 @@ class EnsembleModel(CountModel):
         names = list(self.components)
         takes = _allocation(names, self.weights, samples)
         forecasts = {}
-        for name, take in zip(names, takes):
+        for name, take in zip(names, takes, strict=True):
             child = np.random.default_rng(rng.integers(2**63))
             if take > 0:
                 component = self.components[name]
@@ -212,8 +186,6 @@ class EnsembleModel(CountModel):
         }
 
     def load_parameters(self, data: dict[str, Any]) -> None:
-        from forecasting.models.catalogue import model_from_dict
-
         self.weights = {k: float(v) for k, v in data["weights"].items()}
         self.failures = dict(data.get("failures", {}))
-        self.components = {name: model_from_dict(spec) for name, spec in data["components"].items()}
+        self.components = {name: component_from_dict(spec) for name, spec in data["components"].items()}

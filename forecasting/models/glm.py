@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
+from forecasting.domain.vocabulary import ModelName
 from forecasting.features.calendar import Calendars, calendar_design, election_columns
 from forecasting.features.excitation import (
     decay_factors,
@@ -83,7 +84,7 @@ class GlmCountModel(CountModel):
         alpha = float(np.sum(response * mu) / np.sum(mu * mu))
         return max(alpha, 1e-3)
 
-    def _fit_glm(self, design: pd.DataFrame, y: np.ndarray, alpha: float):
+    def _fit_glm(self, design: pd.DataFrame, y: np.ndarray, alpha: float) -> Any:  # a statsmodels GLMResults
         # Imported here: statsmodels is needed to fit, not to forecast, and it costs a serving process
         # about a second of start-up and 90 MB.
         import statsmodels.api as sm
@@ -153,12 +154,8 @@ class GlmCountModel(CountModel):
         self.state = np.asarray(data["state"], dtype=float)
         self.calendars = Calendars.from_dict(data["calendars"])
 
-    def coefficient_table(self) -> pd.DataFrame:
-        errors = np.sqrt(np.diag(self.covariance))
-        return pd.DataFrame({"coefficient": self.coefficients, "std_error": errors}, index=self.columns)
 
-
-class _ForwardPath:  # noqa: D101
+class _ForwardPath:
     """Decayed sums of one set of simulated paths, stepped a day at a time."""
 
     def __init__(self, state: np.ndarray, samples: int):
@@ -166,7 +163,8 @@ class _ForwardPath:  # noqa: D101
 
     def rate(self, eta_without_excitation: np.ndarray, excitation_coef: np.ndarray) -> np.ndarray:
         eta = eta_without_excitation + np.sum(excitation_transform(self.decayed, HALF_LIVES) * excitation_coef, axis=1)
-        return np.minimum(np.exp(np.minimum(eta, 5.0)), MAX_DAILY_RATE)
+        rate: np.ndarray = np.minimum(np.exp(np.minimum(eta, 5.0)), MAX_DAILY_RATE)
+        return rate
 
     def step(self, counts: np.ndarray, factors: np.ndarray) -> None:
         self.decayed = (self.decayed + counts[:, None]) * factors[None, :]
@@ -191,12 +189,12 @@ def _drop_inestimable_indicators(design: pd.DataFrame, y: np.ndarray) -> tuple[p
 
 
 class PoissonGlmModel(GlmCountModel):
-    name = "poisson_glm"
+    name = ModelName.POISSON_GLM
     negative_binomial = False
 
 
 class NegativeBinomialGlmModel(GlmCountModel):
-    name = "negbin_glm"
+    name = ModelName.NEGBIN_GLM
     negative_binomial = True
 
 
@@ -207,6 +205,6 @@ class NegativeBinomialGlmNoElectionModel(GlmCountModel):
     out of sample, the data show no usable election effect.
     """
 
-    name = "negbin_glm_no_election"
+    name = ModelName.NEGBIN_GLM_NO_ELECTION
     negative_binomial = True
     has_election_term = False

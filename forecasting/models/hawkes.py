@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
-from forecasting.features.calendar import calendar_design, election_columns
+from forecasting.domain.vocabulary import ModelName
+from forecasting.features.calendar import Calendars, calendar_design, election_columns
 from forecasting.features.excitation import decay_factors, decayed_sums, state_after
 from forecasting.models.base import CountModel, ModelFitError, SimulatedPaths
 from forecasting.models.glm import MIN_EVENTS_TO_FIT, SEASON_ORDER, _drop_inestimable_indicators
@@ -45,7 +46,7 @@ PRIOR_SD = 1.0
 
 
 class HawkesModel(CountModel):
-    name = "hawkes"
+    name = ModelName.HAWKES
     has_election_term = True
 
     def fit(self, history: History, cutoff: date) -> HawkesModel:
@@ -136,28 +137,24 @@ class HawkesModel(CountModel):
         }
 
     def load_parameters(self, data: dict[str, Any]) -> None:
-        from forecasting.features.calendar import Calendars
-
         self.columns = list(data["columns"])
         self.estimate = np.asarray(data["estimate"], dtype=float)
         self.covariance = np.asarray(data["covariance"], dtype=float)
         self.state = np.asarray(data["state"], dtype=float)
         self.calendars = Calendars.from_dict(data["calendars"])
 
-    @property
-    def branching_ratio(self) -> float:
-        return float(self.estimate[len(self.columns) :].sum())
-
 
 def _kernel_normaliser() -> np.ndarray:
     """Turns a decayed sum (weights r^d, d >= 1) into a kernel sum with weights summing to one."""
     r = decay_factors(KERNEL_HALF_LIVES)
-    return (1.0 - r) / r
+    normaliser: np.ndarray = (1.0 - r) / r
+    return normaliser
 
 
 def _kernel_sums(y: np.ndarray) -> np.ndarray:
     """days x kernels: sum over earlier days of g_k(t - s) * N_s."""
-    return decayed_sums(y, KERNEL_HALF_LIVES) * _kernel_normaliser()[None, :]
+    sums: np.ndarray = decayed_sums(y, KERNEL_HALF_LIVES) * _kernel_normaliser()[None, :]
+    return sums
 
 
 def _rates(params: np.ndarray, X: np.ndarray, kernels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +172,7 @@ def _prior_precision(columns: list[str], n_kernels: int) -> np.ndarray:
 
 def _negative_log_posterior(
     params: np.ndarray, X: np.ndarray, kernels: np.ndarray, y: np.ndarray, precision: np.ndarray
-):
+) -> tuple[float, np.ndarray]:
     rate, background = _rates(params, X, kernels)
     log_posterior = np.sum(y * np.log(rate) - rate) - 0.5 * np.sum(precision * params**2)
     residual = y / rate - 1.0

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
+from forecasting.domain.vocabulary import ModelName
 from forecasting.features.calendar import Calendars, exercise_feature
 from forecasting.models.base import CountModel, ModelFitError, SimulatedPaths
 from forecasting.models.sampling import gamma_multipliers, poisson_from_uniform
@@ -58,7 +59,7 @@ def _quiet_stan_logs() -> None:
 
 
 class ProphetModel(CountModel):
-    name = "prophet"
+    name = ModelName.PROPHET
     has_election_term = True
     election_effect_interval = False
     # A loaded model keeps Prophet's JSON and rebuilds the Prophet object on first use: a served version
@@ -115,9 +116,9 @@ class ProphetModel(CountModel):
 
     def _holidays(self, calendars: Calendars) -> pd.DataFrame | None:
         rows = []
-        for kind, election_day in zip(calendars.election_kind_keys, calendars.elections["date"]):
-            first = election_day - timedelta(days=self.window.days_before)
-            last = election_day + timedelta(days=self.window.days_after)
+        for kind, election_day in zip(calendars.election_kind_keys, calendars.elections["date"], strict=True):
+            span = self.window.around(election_day.date())
+            first, last = pd.Timestamp(span.start), pd.Timestamp(span.end)
             for week in pd.date_range(first - timedelta(days=first.weekday()), last, freq="W-MON"):
                 rows.append({"holiday": f"election_{kind}", "ds": week, "lower_window": 0, "upper_window": 0})
         return pd.DataFrame(rows) if rows else None
@@ -125,7 +126,8 @@ class ProphetModel(CountModel):
     def _back_transform(self, yhat: np.ndarray) -> np.ndarray:
         """Expected weekly count from Prophet's log(1 + count) scale, by Duan's smearing."""
         expected = np.mean(np.expm1(yhat[:, None] + self.smearing[None, :]), axis=1)
-        return np.maximum(expected, WEEKLY_MEAN_FLOOR)
+        floored: np.ndarray = np.maximum(expected, WEEKLY_MEAN_FLOOR)
+        return floored
 
     def _simulate(self, days: pd.DatetimeIndex, rng: np.random.Generator, samples: int) -> SimulatedPaths:
         week_of_day = days - pd.to_timedelta(days.day_of_week, unit="D")
@@ -178,14 +180,16 @@ def _weekly_exercise_share(week_starts: pd.DatetimeIndex, calendars: Calendars) 
     days = pd.date_range(week_starts[0], week_starts[-1] + timedelta(days=6), freq="D")
     daily = exercise_feature(days, calendars)
     share = daily.resample("W-MON", label="left", closed="left").mean()
-    return share.reindex(week_starts).fillna(0.0).to_numpy()
+    shares: np.ndarray = share.reindex(week_starts).fillna(0.0).to_numpy()
+    return shares
 
 
 def _smearing_factors(residuals: np.ndarray) -> np.ndarray:
     """A fixed-size sample of training residuals for the smeared back-transform."""
     ordered = np.sort(residuals)
     positions = np.linspace(0, len(ordered) - 1, num=min(200, len(ordered)))
-    return ordered[np.round(positions).astype(int)]
+    chosen: np.ndarray = ordered[np.round(positions).astype(int)]
+    return chosen
 
 
 def _overdispersion(observed: np.ndarray, expected: np.ndarray) -> float:

@@ -27,12 +27,10 @@ def negative_binomial_from_uniform(u: np.ndarray, mean: np.ndarray, alpha: float
     mean = np.minimum(np.asarray(mean, dtype=float), MAX_DAILY_RATE)
     if alpha <= 0:
         pmf = np.exp(-mean)
-        ratio_next = lambda k: mean / (k + 1)  # noqa: E731
     else:
         size = 1.0 / alpha
         prob = mean / (mean + size)
         pmf = np.power(1.0 - prob, size)
-        ratio_next = lambda k: prob * (k + size) / (k + 1)  # noqa: E731
     cdf = pmf.copy()
     counts = np.zeros(mean.shape, dtype=np.int64)
     k = 0
@@ -42,7 +40,8 @@ def negative_binomial_from_uniform(u: np.ndarray, mean: np.ndarray, alpha: float
         if not above.any() or k > 200:
             break
         counts += above
-        pmf = pmf * ratio_next(k)
+        # P(k + 1) = P(k) times the ratio of successive probabilities.
+        pmf = pmf * (mean / (k + 1) if alpha <= 0 else prob * (k + size) / (k + 1))
         cdf = cdf + pmf
         k += 1
     return counts

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.domain.history import History
+from forecasting.domain.vocabulary import ModelName
 from forecasting.models.base import CountModel, SimulatedPaths
 from forecasting.models.sampling import gamma_multipliers, poisson_from_uniform
 
@@ -74,7 +75,7 @@ class TrailingRateModel(CountModel):
 class ClimatologyModel(TrailingRateModel):
     """Rate per calendar month over the trailing ten years."""
 
-    name = "climatology"
+    name = ModelName.CLIMATOLOGY
     years = 10.0
     seasonal = True
     dispersion_years = 10.0
@@ -83,7 +84,7 @@ class ClimatologyModel(TrailingRateModel):
 class TrailingYearModel(TrailingRateModel):
     """Flat rate over the last 365 days (persistence)."""
 
-    name = "trailing_year"
+    name = ModelName.TRAILING_YEAR
     years = 1.0
     seasonal = False
     dispersion_years = 3.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -89,7 +89,8 @@ class WindowSamples:
     def count_probabilities(self) -> list[float]:
         """P(count = k) for k = 0..MAX_LISTED_COUNT-1, then P(count >= MAX_LISTED_COUNT)."""
         clipped = np.minimum(self.totals, MAX_LISTED_COUNT)
-        return (np.bincount(clipped, minlength=MAX_LISTED_COUNT + 1) / len(self.totals)).tolist()
+        probabilities: list[float] = (np.bincount(clipped, minlength=MAX_LISTED_COUNT + 1) / len(self.totals)).tolist()
+        return probabilities
 
     def election_effect(self) -> ElectionEffect:
         if self.baseline_sums is None:
@@ -124,50 +125,3 @@ class WindowSamples:
             p_without,
             "95% interval over parameter and path uncertainty",
         )
-
-
-@dataclass
-class WindowForecast:
-    model: str
-    event_types: tuple[str, ...]
-    start: date
-    end: date
-    cutoff: date
-    probability_any: float
-    expected_count: float
-    intervals: list[CountInterval]
-    daily: list[DailyIntensity]
-    election_effect: ElectionEffect
-    count_probabilities: list[float]
-    samples: int
-    notes: list[str] = field(default_factory=list)
-
-    def interval(self, level: float) -> CountInterval:
-        for candidate in self.intervals:
-            if abs(candidate.level - level) < 1e-9:
-                return candidate
-        raise KeyError(level)
-
-
-def summarise(forecast: CountForecast) -> WindowForecast:
-    samples = WindowSamples.from_forecast(forecast)
-    return WindowForecast(
-        model=forecast.model,
-        event_types=forecast.event_types,
-        start=forecast.days[0].date(),
-        end=forecast.days[-1].date(),
-        cutoff=forecast.cutoff,
-        probability_any=samples.probability_any,
-        expected_count=samples.expected_count,
-        intervals=[samples.interval(level) for level in INTERVAL_LEVELS],
-        daily=[
-            DailyIntensity(day.date(), float(expected), float(p_any))
-            for day, expected, p_any in zip(
-                forecast.days, forecast.intensity.mean(axis=0), (forecast.paths > 0).mean(axis=0)
-            )
-        ],
-        election_effect=samples.election_effect(),
-        count_probabilities=samples.count_probabilities(),
-        samples=len(samples.totals),
-        notes=list(forecast.notes),
-    )

@@ -12,9 +12,10 @@ import functools
 import io
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, ParamSpec
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -24,6 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecasting.evaluation.backtest import CONTROL_GROUP
+from forecasting.evaluation.report import BacktestReport
 from forecasting.features.series import daily_counts
 from forecasting.models.base import ForecastRequestError
 from forecasting.serving import plain_words
@@ -68,19 +70,18 @@ def _png(figure: Figure) -> bytes:
 
 
 @_serialised
-def reliability_png(report: dict[str, Any], horizon: int, models: list[str] | None = None) -> bytes:
+def reliability_png(report: BacktestReport, horizon: int, models: list[str] | None = None) -> bytes:
     """Forecast probability against observed frequency, per model, from a backtest report."""
-    reliability = report["reliability"]
+    reliability = report.reliability
     if not models:
-        best = report.get("best_model_by_horizon", {})
-        wanted = ("climatology", "trailing_year", best.get(str(horizon)) or best.get(horizon), "ensemble")
+        wanted = ("climatology", "trailing_year", report.best_model_by_horizon.get(horizon), "ensemble")
         models = [m for m in dict.fromkeys(wanted) if m in reliability]
     figure = Figure(figsize=(6.4, 5.6))
     axis = figure.subplots()
     axis.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfectly calibrated")
     for model in models:
-        rows = reliability.get(model, {}).get(str(horizon)) or reliability.get(model, {}).get(horizon) or []
-        points = [(r["mean_probability"], r["observed_frequency"], r["forecasts"]) for r in rows if r["forecasts"]]
+        rows = reliability.get(model, {}).get(horizon, ())
+        points = [(r.mean_probability, r.observed_frequency, r.forecasts) for r in rows if r.forecasts]
         if not points:
             continue
         x, y, n = (np.array(v, dtype=float) for v in zip(*points, strict=True))
@@ -105,16 +106,16 @@ def reliability_png(report: dict[str, Any], horizon: int, models: list[str] | No
 
 
 @_serialised
-def backtest_elections_png(report: dict[str, Any], horizon: int, model: str) -> bytes:
+def backtest_elections_png(report: BacktestReport, horizon: int, model: str) -> bytes:
     """Per election window: the model's and climatology's probability, and whether a test happened."""
-    rows = [r for r in report["forecasts"] if r["horizon"] == horizon and r["group"] != CONTROL_GROUP]
+    rows = [asdict(r) for r in report.forecasts if r.horizon == horizon and r.group != CONTROL_GROUP]
     frame = pd.DataFrame(rows)
     if frame.empty:
         raise ValueError("the backtest has no election windows at this horizon")
-    windows = {w["id"]: w for w in report["windows"]}
+    windows = {w.id: w for w in report.windows}
     chosen = frame[frame["model"] == model].copy()
     reference = frame[frame["model"] == "climatology"].set_index("window_id")["probability_any"]
-    chosen["election_date"] = chosen["window_id"].map(lambda i: windows[i]["election_date"])
+    chosen["election_date"] = chosen["window_id"].map(lambda i: windows[i].election_date)
     chosen = chosen.sort_values("election_date")
     figure = Figure(figsize=(11, 4.8))
     axis = figure.subplots()
@@ -126,7 +127,7 @@ def backtest_elections_png(report: dict[str, Any], horizon: int, model: str) -> 
     axis.set_xticks(
         x,
         [
-            f"{windows[i]['election_date'][:4]} {GROUP_LABELS.get(g, g)}"
+            f"{windows[i].election_date:%Y} {GROUP_LABELS.get(g, g)}"
             for i, g in zip(chosen["window_id"], chosen["group"], strict=True)
         ],
         rotation=70,

@@ -333,8 +333,8 @@ class Forecaster:
                 f"was measured {skill.horizon_days} days ahead and is likely lower this far out"
             )
         for failure in self.model_set.failures:
-            if failure["group"] == group:
-                yield f"{failure['model']} could not be fitted and is left out: {failure['reason']}"
+            if failure.group == group:
+                yield f"{failure.model} could not be fitted and is left out: {failure.reason}"
 
     def _effect_notes(self, group: str, effect_name: str) -> list[str]:
         model = self.model_set.group_models(group)[effect_name]

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from forecasting.domain.vocabulary import WEAPONS_GROUP
+from forecasting.domain.vocabulary import WEAPONS_GROUP, EventGroup, ModelName
+from forecasting.evaluation.report import BacktestReport
 from forecasting.models.base import CountModel
 from forecasting.models.catalogue import model_from_dict
 
 ARTIFACT_FORMAT = "provocast.model_set/1"
 BACKTESTED_GROUP = WEAPONS_GROUP
+ARTIFACT_FORMAT = "provocast.model_set/1"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,22 @@ class ModelSkill:
     coverage_95: float
 
 
+@dataclass(frozen=True)
+class FitFailure:
+    """A model that could not be fitted for an event group at the set's cutoff: it is left out."""
+
+    group: EventGroup
+    model: ModelName
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"group": self.group, "model": self.model, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> FitFailure:
+        return cls(EventGroup(data["group"]), ModelName(data["model"]), data["reason"])
+
+
 @dataclass
 class TrainedModelSet:
     cutoff: date
@@ -43,9 +61,9 @@ class TrainedModelSet:
     default_model: str
     effect_model: str  # the best-scoring model with an election term: it reports election effects
     models: dict[str, dict[str, CountModel]]  # event group -> model name -> fitted model
-    failures: list[dict[str, str]]
+    failures: list[FitFailure]
     skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
-    backtest: dict[str, Any]
+    backtest: BacktestReport | None  # None for a set fitted without a backtest (written as {})
     timings: dict[str, float] = field(default_factory=dict)
 
     def group_models(self, group: str) -> dict[str, CountModel]:
@@ -60,9 +78,9 @@ class TrainedModelSet:
             "default_model": self.default_model,
             "effect_model": self.effect_model,
             "models": {g: {n: m.to_dict() for n, m in ms.items()} for g, ms in self.models.items()},
-            "failures": self.failures,
+            "failures": [f.to_dict() for f in self.failures],
             "skill": {n: s.__dict__ for n, s in self.skill.items()},
-            "backtest": self.backtest,
+            "backtest": self.backtest.to_dict() if self.backtest is not None else {},
             "timings": self.timings,
         }
 
@@ -77,9 +95,9 @@ class TrainedModelSet:
             default_model=data["default_model"],
             effect_model=data["effect_model"],
             models={g: {n: model_from_dict(spec) for n, spec in ms.items()} for g, ms in data["models"].items()},
-            failures=list(data["failures"]),
+            failures=[FitFailure.from_dict(f) for f in data["failures"]],
             skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
-            backtest=data["backtest"],
+            backtest=BacktestReport.from_dict(data["backtest"]) if data["backtest"] else None,
             timings=dict(data.get("timings", {})),
         )
 

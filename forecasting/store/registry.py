@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from forecasting.domain.vocabulary import VersionStatus
-from forecasting.evaluation.report import ALL_ELECTIONS
+from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport, config_to_dict
 from forecasting.serving.model_set import ARTIFACT_FORMAT, TrainedModelSet, loads
 from forecasting.store.columns import as_dataclass, utc_now
 from forecasting.store.tables import ModelVersionRow
@@ -234,32 +234,30 @@ def promote(session: Session, version_id: str) -> Promotion:
 
 def version_metrics(data: dict[str, Any], training: dict[str, Any] | None = None) -> dict[str, Any]:
     """What is kept beside the artifact: skill, backtest summary, election-effect evidence, training settings."""
-    backtest = data.get("backtest") or {}
-    config = backtest.get("config") or {}
+    report = BacktestReport.from_dict(data["backtest"]) if data.get("backtest") else None
     skill = data.get("skill") or {}
     default_model = data["default_model"]
-    horizons = config.get("horizons") or []
+    horizons = report.config.horizons if report else ()
     horizon = skill.get(default_model, {}).get("horizon_days") or (horizons[0] if horizons else None)
-    windows = {w["id"]: w for w in backtest.get("windows", [])}
+    election_windows = {w.id for w in report.windows if w.election_id is not None} if report else set()
     return {
         "horizon_days": horizon,
         "skill": skill,
-        "backtest_summary": backtest.get("summary", []),
-        "best_model_by_horizon": backtest.get("best_model_by_horizon", {}),
-        "election_effect": backtest.get("election_effect", []),
+        "backtest_summary": [row.to_dict() for row in report.summary] if report else [],
+        # Keys as the JSON has them (text), so the metrics read the same before and after storing.
+        "best_model_by_horizon": {str(h): m for h, m in report.best_model_by_horizon.items()} if report else {},
+        "election_effect": [row.to_dict() for row in report.election_effect] if report else [],
         # The default model's log loss per election window: what the promotion rule compares.
         "election_window_log_loss": {
-            row["window_id"]: row["log_loss"]
-            for row in backtest.get("forecasts", [])
-            if row["model"] == default_model
-            and row["horizon"] == horizon
-            and windows.get(row["window_id"], {}).get("election_id") is not None
+            row.window_id: row.log_loss
+            for row in (report.forecasts if report else ())
+            if row.model == default_model and row.horizon == horizon and row.window_id in election_windows
         },
         "failures": data.get("failures", []),
         "timings": data.get("timings", {}),
         "training": {
             "groups": sorted(data.get("models", {})),
-            "backtest": config,
+            "backtest": config_to_dict(report.config) if report else {},
             **(training or {}),
         },
     }

@@ -109,11 +109,11 @@ async def election_forecast_png(loaded: Loaded, holder: Holder, query: ElectionC
     responses={**PNG, **error_responses(404, 503)},
 )
 async def reliability(loaded: Loaded) -> Response:
-    report = loaded.forecaster.model_set.backtest or {}
-    horizons = (report.get("config") or {}).get("horizons") or []
-    if not report.get("reliability") or not horizons:
+    report = loaded.forecaster.model_set.backtest
+    if report is None or not report.reliability or not report.config.horizons:
         raise ApiError(404, f"model version {loaded.id} carries no backtest reliability table")
+    horizons = report.config.horizons
     wanted = dict.fromkeys(("climatology", "trailing_year", loaded.version.default_model, "ensemble"))
-    models = [name for name in wanted if name in report["reliability"]]
+    models = [name for name in wanted if name in report.reliability]
     draw = functools.partial(reliability_png, report, horizons[0], models)
     return await _chart(loaded, "reliability", ("reliability.png",), draw)

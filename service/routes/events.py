@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from forecasting.domain.records import event_from_row, parse_event_type
-from forecasting.domain.vocabulary import EVENT_TYPES, resolve_event_types
+from forecasting.domain.vocabulary import EVENT_TYPES, Origin, resolve_event_types
 from forecasting.store.repository import EventFilter, add_event, count_events, list_events
 from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
@@ -69,6 +69,6 @@ def events(
 def add(body: EventIn, response: Response, session: WriteSession) -> Event:
     kind = parse_event_type(body.event_type)
     record = event_from_row(body.as_row(EVENT_TYPES[kind].weapons_test_default))
-    stored = add_event(session, record, "manual")
+    stored = add_event(session, record, Origin.MANUAL)
     response.headers["Location"] = f"/v1/events?from={record.date}&to={record.date}"
     return Event.model_validate(stored)

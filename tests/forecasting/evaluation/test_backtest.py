@@ -21,13 +21,8 @@ from forecasting.evaluation.backtest import (
     cutoff_for,
     run_backtest,
 )
-from forecasting.evaluation.report import (
-    ALL_ELECTIONS,
-    election_effect_evidence,
-    format_table,
-    report_dict,
-    summary_table,
-)
+from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
+from forecasting.evaluation.summary import backtest_report, election_effect_evidence, format_table, summary_table
 from tests.forecasting.conftest import with_events_changed_after
 
 MODELS = ("climatology", "trailing_year", "negbin_glm", "negbin_glm_no_election", "hawkes")
@@ -106,16 +101,6 @@ def test_strategies_choose_only_on_windows_closed_before_each_cutoff(result):
     assert first["chosen_on_windows"] == 0 and first["probability_any"] == clim["probability_any"]
 
 
-def test_stacking_weights_favour_the_model_that_was_right():
-    from forecasting.models.ensemble import stacking_weights
-
-    probabilities = np.array([[0.9, 0.1]] * 20)
-    outcomes = np.ones(20)
-    weights = stacking_weights(probabilities, outcomes)
-    assert weights[0] > 0.9 and weights.sum() == pytest.approx(1.0)
-    assert np.allclose(stacking_weights(np.empty((0, 3)), np.empty(0)), 1 / 3)
-
-
 def test_summary_table_has_skill_against_both_baselines(result):
     table = summary_table(result)
     row = table[(table["group"] == ALL_ELECTIONS) & (table["model"] == "climatology")].iloc[0]
@@ -129,8 +114,11 @@ def test_summary_table_has_skill_against_both_baselines(result):
 def test_report_is_plain_json_with_evidence_on_elections(result):
     import json
 
-    report = report_dict(result, 1.0)
-    assert json.loads(json.dumps(report, allow_nan=False))["config"]["horizons"] == [30]
+    report = backtest_report(result, 1.0)
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    assert json.loads(text)["config"]["horizons"] == [30]
     evidence = election_effect_evidence(result)[0]
-    assert evidence["elections_observed"] >= 0 and "verdict" in evidence
-    assert report["best_model_by_horizon"][30] in set(MODELS) | {ENSEMBLE}
+    assert evidence.elections_observed >= 0 and evidence.election_terms is not None
+    assert report.best_model_by_horizon[30] in set(MODELS) | {ENSEMBLE}
+    # The worker count changes no number, so the report does not keep it.
+    assert BacktestReport.from_dict(json.loads(text)) == replace(report, config=replace(report.config, workers=0))

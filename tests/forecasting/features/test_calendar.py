@@ -3,11 +3,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from forecasting.domain.window import WindowSpec
 from forecasting.features.calendar import (
     Calendars,
-    WindowSpec,
     day_index,
-    election_distance_features,
     election_window_features,
     era_features,
     exercise_feature,
@@ -44,15 +43,6 @@ def test_election_window_is_inclusive_and_asymmetric():
     assert len(inside) == 16
 
 
-def test_days_to_and_from_the_nearest_election_by_kind():
-    days = day_index(date(2024, 4, 1), date(2024, 4, 20))
-    frame = election_distance_features(days, calendars())
-    assert frame.loc["2024-04-01", "days_to_kr_legislative"] == 9
-    assert frame.loc["2024-04-20", "days_from_kr_legislative"] == 10
-    assert frame.loc["2024-04-01", "days_to_us_presidential"] == (date(2024, 11, 5) - date(2024, 4, 1)).days
-    assert pd.isna(frame.loc["2024-04-01", "days_from_us_presidential"])
-
-
 def test_future_exercises_are_projected_from_the_last_observed_year_only():
     days = day_index(date(2025, 3, 1), date(2025, 3, 31))
     projected = exercise_feature(days, calendars(known_on=date(2024, 1, 1)))
@@ -79,4 +69,4 @@ def test_season_and_era_terms():
 
 def test_window_spec_rejects_negative_days():
     with pytest.raises(ValueError):
-        WindowSpec(days_before=-1)
+        WindowSpec(days_before=-1, days_after=30)

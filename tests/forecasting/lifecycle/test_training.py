@@ -38,17 +38,18 @@ def forecaster(model_set):
 
 
 def test_default_model_is_the_best_by_log_loss_on_election_windows(model_set):
-    rows = [r for r in model_set.backtest["summary"] if r["group"] == "elections" and r["model"] != "best_so_far"]
-    best = min(rows, key=lambda r: (r["log_loss"], r["model"]))
-    assert model_set.default_model == best["model"]
-    assert model_set.skill[best["model"]].log_loss == pytest.approx(best["log_loss"], abs=1e-6)
-    assert model_set.cutoff.isoformat() == model_set.backtest["data_end"]
+    assert model_set.backtest is not None
+    rows = [r for r in model_set.backtest.summary if r.group == "elections" and r.model != "best_so_far"]
+    best = min(rows, key=lambda r: (r.log_loss, r.model))
+    assert model_set.default_model == best.model
+    assert model_set.skill[best.model].log_loss == pytest.approx(best.log_loss, abs=1e-6)
+    assert model_set.cutoff == model_set.backtest.data_end
 
 
 def test_sparse_groups_fit_the_baselines_and_report_what_failed(model_set):
     nuclear = model_set.group_models("nuclear")
     assert "climatology" in nuclear
-    failed = {f["model"] for f in model_set.failures if f["group"] == "nuclear"}
+    failed = {f.model for f in model_set.failures if f.group == "nuclear"}
     assert "negbin_glm" in failed and "negbin_glm" not in nuclear
 
 

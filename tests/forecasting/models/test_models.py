@@ -12,7 +12,7 @@ from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import COMPONENT_MODELS, build_model, model_from_dict
 from forecasting.models.ensemble import EnsembleModel
-from forecasting.models.window_summary import summarise
+from forecasting.models.window_summary import WindowSamples
 from tests.forecasting.conftest import with_events_changed_after
 
 CUTOFF = date(2023, 12, 31)
@@ -28,7 +28,7 @@ def fitted(request, shipped_history):
 
 def test_forecast_is_a_valid_count_distribution(fitted):
     forecast = fitted.predict(START, END, seed=3)
-    summary = summarise(forecast)
+    summary = WindowSamples.from_forecast(forecast)
     assert forecast.paths.shape == (SAMPLES, (END - START).days + 1)
     assert (forecast.paths >= 0).all() and np.issubdtype(forecast.paths.dtype, np.integer)
     assert (forecast.intensity >= 0).all()
@@ -36,8 +36,7 @@ def test_forecast_is_a_valid_count_distribution(fitted):
     assert summary.expected_count >= 0
     i80, i95 = summary.interval(0.8), summary.interval(0.95)
     assert 0 <= i95.lower <= i80.lower <= i80.upper <= i95.upper
-    assert abs(sum(summary.count_probabilities) - 1.0) < 1e-9
-    assert all(0.0 <= d.probability_any <= 1.0 for d in summary.daily)
+    assert abs(sum(summary.count_probabilities()) - 1.0) < 1e-9
 
 
 def test_same_seed_same_forecast_other_seed_other_paths(fitted):
@@ -71,7 +70,7 @@ def test_windows_the_model_has_seen_are_refused(fitted):
 
 
 def test_election_effect_is_reported_only_by_models_with_an_election_term(fitted):
-    effect = summarise(fitted.predict(START, END, seed=1)).election_effect
+    effect = WindowSamples.from_forecast(fitted.predict(START, END, seed=1)).election_effect()
     if fitted.has_election_term:
         assert effect.ratio is not None and effect.ratio > 0
         assert effect.expected_count_without_election > 0
@@ -85,10 +84,14 @@ def test_window_without_any_election_has_next_to_no_election_effect(shipped_hist
     # The counterfactual has no elections at all after the cutoff, so an earlier
     # election's window can still reach this one through self-excitation; a little.
     model = build_model("hawkes", WEAPONS, samples=SAMPLES).fit(shipped_history, CUTOFF)
-    quiet = summarise(model.predict(date(2024, 7, 1), date(2024, 7, 20), seed=1))  # no election within 30 days
-    assert quiet.election_effect.ratio == pytest.approx(1.0, abs=0.03)
-    first_days = summarise(model.predict(date(2024, 1, 1), date(2024, 1, 20), seed=1))  # before any window opens
-    assert first_days.election_effect.ratio == pytest.approx(1.0)
+    quiet = WindowSamples.from_forecast(
+        model.predict(date(2024, 7, 1), date(2024, 7, 20), seed=1)
+    )  # no election within 30 days
+    assert quiet.election_effect().ratio == pytest.approx(1.0, abs=0.03)
+    first_days = WindowSamples.from_forecast(
+        model.predict(date(2024, 1, 1), date(2024, 1, 20), seed=1)
+    )  # before any window opens
+    assert first_days.election_effect().ratio == pytest.approx(1.0)
 
 
 def test_a_model_that_cannot_be_fitted_is_reported_and_left_out_of_the_ensemble(shipped_history):
@@ -102,5 +105,5 @@ def test_a_model_that_cannot_be_fitted_is_reported_and_left_out_of_the_ensemble(
     assert "poisson_glm" not in ensemble.components
     assert sum(ensemble.weights.values()) == pytest.approx(1.0)
     assert any(note.startswith("poisson_glm left out") for note in ensemble.fit_notes)
-    forecast = summarise(ensemble.predict(date(1990, 3, 1), date(1990, 4, 30), seed=1))
+    forecast = WindowSamples.from_forecast(ensemble.predict(date(1990, 3, 1), date(1990, 4, 30), seed=1))
     assert 0.0 <= forecast.probability_any <= 1.0
