@@ -12,7 +12,8 @@ plain 500 that carries no traceback.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -197,21 +198,29 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "internal error; it has been logged")
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def _register(app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:
+    # Starlette types a handler as taking any Exception; each handler here takes the one it is registered for,
+    # which Starlette guarantees by dispatching on the exception's class.
+    app.add_exception_handler(kind, cast(Callable[[Request, Exception], Awaitable[JSONResponse]], handler))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
-    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
-    app.add_exception_handler(DuplicateEvent, _duplicate)  # type: ignore[arg-type]
-    app.add_exception_handler(RecordError, _record)  # type: ignore[arg-type]
-    app.add_exception_handler(UnknownEventType, _event_type)  # type: ignore[arg-type]
-    app.add_exception_handler(ForecastRequestError, _forecast_request)  # type: ignore[arg-type]
-    app.add_exception_handler(ForecastRejected, _forecast_rejected)  # type: ignore[arg-type]
-    app.add_exception_handler(UnknownVersion, _unknown_version)  # type: ignore[arg-type]
-    app.add_exception_handler(CorruptArtifact, _corrupt)  # type: ignore[arg-type]
-    app.add_exception_handler(RetrainBusy, _busy)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, _integrity)  # type: ignore[arg-type]
-    app.add_exception_handler(DataError, _data)  # type: ignore[arg-type]
+    _register(app, RequestValidationError, _validation)
+    _register(app, ApiError, _api_error)
+    _register(app, StarletteHTTPException, _http)
+    _register(app, DuplicateEvent, _duplicate)
+    _register(app, RecordError, _record)
+    _register(app, UnknownEventType, _event_type)
+    _register(app, ForecastRequestError, _forecast_request)
+    _register(app, ForecastRejected, _forecast_rejected)
+    _register(app, UnknownVersion, _unknown_version)
+    _register(app, CorruptArtifact, _corrupt)
+    _register(app, RetrainBusy, _busy)
+    _register(app, IntegrityError, _integrity)
+    _register(app, DataError, _data)
     app.add_exception_handler(StoreUnavailable, _store)
     app.add_exception_handler(SQLAlchemyError, _store)
     app.add_exception_handler(Exception, _unexpected)
