@@ -66,15 +66,16 @@ def app_state(request: Request) -> AppState:
     return cast(AppState, request.app.state.provocast)
 
 
-def _settings(request: Request) -> ServiceSettings:
+# Dependencies that only read memory are async: a sync one costs a thread-pool round trip per request.
+async def _settings(request: Request) -> ServiceSettings:
     return app_state(request).settings
 
 
-def _holder(request: Request) -> ModelHolder:
+async def _holder(request: Request) -> ModelHolder:
     return app_state(request).holder
 
 
-def _factory(request: Request) -> sessionmaker[Session]:
+async def _factory(request: Request) -> sessionmaker[Session]:
     return app_state(request).factory
 
 
@@ -101,7 +102,7 @@ ReadSession = Annotated[Session, Depends(_read_session)]
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """Writes need `Authorization: Bearer <PROVOCAST_API_TOKEN>`; with no token configured, none are allowed."""
     configured = app_state(request).settings.api_token
     if not configured:
@@ -139,14 +140,15 @@ Loaded = Annotated[LoadedModel, Depends(_serving_model)]
 
 
 async def _election(
-    holder: Holder,
-    factory: SessionFactory,
+    request: Request,
     election_id: Annotated[str, Path(max_length=100, description="Election id, e.g. kr-legislative-2028-04-12.")],
 ) -> ElectionRecord:
     """From the in-memory calendar (refreshed with every registry poll), else from the store; or 404."""
-    record = holder.elections.get(election_id)
+    # The app state is read directly, not through sub-dependencies: each one costs a resolution per request.
+    state = app_state(request)
+    record = state.holder.elections.get(election_id)
     if record is None:
-        record = await asyncio.to_thread(_stored_election, factory, election_id)
+        record = await asyncio.to_thread(_stored_election, state.factory, election_id)
     if record is None:
         raise ApiError(404, f"no election {election_id!r}; see GET /v1/elections", field="election_id")
     return record

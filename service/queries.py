@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from forecasting.domain.records import ElectionRecord
 from forecasting.domain.vocabulary import EventGroup
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
-from service.deps import AppSettings, Election, Holder, Loaded
+from service.deps import Election, Loaded, app_state
 from service.schemas import ForecastRequest
 from service.settings import ServiceSettings
 
@@ -118,7 +118,8 @@ EventTypes = Annotated[list[str] | None, Query(description="Event types or group
 ModelParam = Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")]
 
 
-def _spec(settings: AppSettings, days_before: DaysBefore = None, days_after: DaysAfter = None) -> WindowSpec:
+async def _spec(request: Request, days_before: DaysBefore = None, days_after: DaysAfter = None) -> WindowSpec:
+    settings = app_state(request).settings
     return WindowSpec(
         settings.default_days_before if days_before is None else days_before,
         settings.default_days_after if days_after is None else days_after,
@@ -128,31 +129,33 @@ def _spec(settings: AppSettings, days_before: DaysBefore = None, days_after: Day
 Spec = Annotated[WindowSpec, Depends(_spec)]
 
 
-def _window_query(body: ForecastRequest, loaded: Loaded) -> WindowQuery:
+async def _window_query(body: ForecastRequest, loaded: Loaded) -> WindowQuery:
     group = loaded.forecaster.group_for(split_event_types(body.event_types))
     return WindowQuery(DateWindow(body.start, body.end), group, body.model)
 
 
-def _election_query(
+async def _election_query(
     loaded: Loaded, election: Election, spec: Spec, event_types: EventTypes = None, model: ModelParam = None
 ) -> ElectionQuery:
     return ElectionQuery(election, spec, loaded.forecaster.group_for(split_event_types(event_types)), model)
 
 
-def _election_chart_query(loaded: Loaded, election: Election, spec: Spec) -> ElectionQuery:
+async def _election_chart_query(loaded: Loaded, election: Election, spec: Spec) -> ElectionQuery:
     """The chart shows the default group with the version's default model."""
     return ElectionQuery(election, spec, loaded.forecaster.group_for(None), None)
 
 
-def _upcoming_query(
+async def _upcoming_query(
+    request: Request,
     loaded: Loaded,
-    holder: Holder,
-    settings: AppSettings,
     spec: Spec,
     event_types: EventTypes = None,
     model: Annotated[str | None, Query(max_length=40)] = None,
 ) -> UpcomingQuery:
-    return upcoming_query(loaded.forecaster, list(holder.elections.values()), settings, spec, event_types, model)
+    state = app_state(request)
+    return upcoming_query(
+        loaded.forecaster, list(state.holder.elections.values()), state.settings, spec, event_types, model
+    )
 
 
 WindowQueryParam = Annotated[WindowQuery, Depends(_window_query)]

@@ -287,18 +287,21 @@ def _retrain(
         with write_transaction(factory) as session:
             jobs.mark_running(session, job_id)
     report(f"holding the retrain lock ({lock.owner})")
-    with factory() as session:
-        active = registry.active_version(session, with_artifact=False)
-    if only_if_no_active and active is not None:
-        message = f"version {active.id} is active; nothing to train (--if-no-active)"
+
+    def skipped(message: str, active_id: str) -> RetrainOutcome:
         report(message)
         return RetrainOutcome(
             RetrainResult.SKIPPED,
             message,
-            previous_active=active.id,
+            previous_active=active_id,
             seconds=time.perf_counter() - started,
             lines=lines,
         )
+
+    with factory() as session:
+        active = registry.active_version(session, with_artifact=False)
+    if only_if_no_active and active is not None:
+        return skipped(f"version {active.id} is active; nothing to train (--if-no-active)", active.id)
 
     with factory() as session:
         history = load_history(session)
@@ -309,17 +312,10 @@ def _retrain(
     data_hash = history_hash(history, chosen_cutoff)
     report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
     if active is not None and not force and _same_training(active, data_hash, options):
-        message = (
+        return skipped(
             f"the active version {active.id} was trained on the same data with the same settings; "
-            "nothing new to learn (use --force to train anyway)"
-        )
-        report(message)
-        return RetrainOutcome(
-            RetrainResult.SKIPPED,
-            message,
-            previous_active=active.id,
-            seconds=time.perf_counter() - started,
-            lines=lines,
+            "nothing new to learn (use --force to train anyway)",
+            active.id,
         )
 
     try:
