@@ -118,15 +118,13 @@ EventTypes = Annotated[list[str] | None, Query(description="Event types or group
 ModelParam = Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")]
 
 
-async def _spec(request: Request, days_before: DaysBefore = None, days_after: DaysAfter = None) -> WindowSpec:
+def _spec(request: Request, days_before: int | None, days_after: int | None) -> WindowSpec:
+    # A plain function, not a sub-dependency: each nested dependency costs a resolution on the hottest routes.
     settings = app_state(request).settings
     return WindowSpec(
         settings.default_days_before if days_before is None else days_before,
         settings.default_days_after if days_after is None else days_after,
     )
-
-
-Spec = Annotated[WindowSpec, Depends(_spec)]
 
 
 async def _window_query(body: ForecastRequest, loaded: Loaded) -> WindowQuery:
@@ -135,23 +133,34 @@ async def _window_query(body: ForecastRequest, loaded: Loaded) -> WindowQuery:
 
 
 async def _election_query(
-    loaded: Loaded, election: Election, spec: Spec, event_types: EventTypes = None, model: ModelParam = None
+    request: Request,
+    loaded: Loaded,
+    election: Election,
+    days_before: DaysBefore = None,
+    days_after: DaysAfter = None,
+    event_types: EventTypes = None,
+    model: ModelParam = None,
 ) -> ElectionQuery:
+    spec = _spec(request, days_before, days_after)
     return ElectionQuery(election, spec, loaded.forecaster.group_for(split_event_types(event_types)), model)
 
 
-async def _election_chart_query(loaded: Loaded, election: Election, spec: Spec) -> ElectionQuery:
+async def _election_chart_query(
+    request: Request, loaded: Loaded, election: Election, days_before: DaysBefore = None, days_after: DaysAfter = None
+) -> ElectionQuery:
     """The chart shows the default group with the version's default model."""
-    return ElectionQuery(election, spec, loaded.forecaster.group_for(None), None)
+    return ElectionQuery(election, _spec(request, days_before, days_after), loaded.forecaster.group_for(None), None)
 
 
 async def _upcoming_query(
     request: Request,
     loaded: Loaded,
-    spec: Spec,
+    days_before: DaysBefore = None,
+    days_after: DaysAfter = None,
     event_types: EventTypes = None,
     model: Annotated[str | None, Query(max_length=40)] = None,
 ) -> UpcomingQuery:
+    spec = _spec(request, days_before, days_after)
     state = app_state(request)
     return upcoming_query(
         loaded.forecaster, list(state.holder.elections.values()), state.settings, spec, event_types, model
