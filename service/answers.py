@@ -111,18 +111,7 @@ def backtest_windows(loaded: LoadedModel) -> list[BacktestWindow]:
                 observed_count=row.observed_count,
                 forecasts=[],
             )
-        by_window[key].forecasts.append(
-            BacktestForecast(
-                model=row.model,
-                cutoff=row.cutoff,
-                probability_any=row.probability_any,
-                expected_count=row.expected_count,
-                election_effect=row.election_effect,
-                brier=row.brier,
-                log_loss=row.log_loss,
-                replaced_by_climatology=row.replaced,
-            )
-        )
+        by_window[key].forecasts.append(BacktestForecast.model_validate(row))
     built = sorted(by_window.values(), key=lambda w: (w.start, w.window_id, w.horizon_days))
     loaded.backtest_windows = built
     return built

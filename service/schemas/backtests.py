@@ -25,6 +25,10 @@ class BacktestSummaryRow(BaseModel):
 
 
 class BacktestForecast(BaseModel):
+    """Built from a backtest report's `ForecastRow` (`model_validate(row)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     model: str
     cutoff: dt.date
     probability_any: float
@@ -32,7 +36,7 @@ class BacktestForecast(BaseModel):
     election_effect: float | None
     brier: float
     log_loss: float
-    replaced_by_climatology: bool
+    replaced_by_climatology: bool = Field(validation_alias="replaced")
 
 
 class BacktestWindow(BaseModel):
