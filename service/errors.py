@@ -28,7 +28,7 @@ from forecasting.models.base import ForecastRequestError
 from forecasting.serving.forecaster import ForecastRejected
 from forecasting.store.db import StoreUnavailable, describe_error
 from forecasting.store.registry import CorruptArtifact, UnknownVersion
-from forecasting.store.repository import DuplicateEvent
+from forecasting.store.repository import DuplicateEvent, ProtectedEvent, UnknownEvent
 
 log = logging.getLogger("provocast.service")
 
@@ -173,6 +173,14 @@ async def _corrupt(request: Request, error: CorruptArtifact) -> JSONResponse:
     return error_response(503, "model_unavailable", str(error))
 
 
+async def _unknown_event(request: Request, error: UnknownEvent) -> JSONResponse:
+    return error_response(404, "not_found", str(error), "event_id")
+
+
+async def _protected_event(request: Request, error: ProtectedEvent) -> JSONResponse:
+    return error_response(409, "conflict", str(error), "event_id")
+
+
 async def _busy(request: Request, error: RetrainBusy) -> JSONResponse:
     return error_response(409, "conflict", str(error))
 
@@ -219,6 +227,8 @@ def install_error_handlers(app: FastAPI) -> None:
     _register(app, UnknownVersion, _unknown_version)
     _register(app, CorruptArtifact, _corrupt)
     _register(app, RetrainBusy, _busy)
+    _register(app, UnknownEvent, _unknown_event)
+    _register(app, ProtectedEvent, _protected_event)
     _register(app, IntegrityError, _integrity)
     _register(app, DataError, _data)
     app.add_exception_handler(StoreUnavailable, _store)

@@ -8,6 +8,7 @@ transaction on the configured store and turning bad input into one-line
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
@@ -34,6 +35,7 @@ from forecasting.store.migrations.runner import (
     require_current_schema,
     upgrade_schema,
 )
+from forecasting.store.repository import ProtectedEvent, UnknownEvent
 from forecasting.store.seeding import seed_store
 
 BAD_INPUT = 2
@@ -61,7 +63,7 @@ def reports_errors(command: Callable[P, T]) -> Callable[P, T]:
             for problem in str(error).splitlines():
                 typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(BAD_INPUT) from None
-        except RecordError as error:
+        except (RecordError, UnknownEvent, ProtectedEvent) as error:
             fail(str(error))
         except StoreUnavailable as error:
             fail(str(error), STORE_TROUBLE)
@@ -107,15 +109,33 @@ def upgrade_command(
 @reports_errors
 def downgrade_command(
     revision: Annotated[str, typer.Argument(help="Target revision, or 'base' to drop every table.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask; needed when no one is at a terminal.")] = False,
 ) -> None:
-    """Step the store's schema back to an older revision (drops what later revisions added)."""
+    """Step the store's schema back to an older revision (drops what later revisions added, with their rows).
+
+    It asks first; without a terminal to ask at, it needs --yes.
+    """
     engine = create_store_engine(get_settings().database_url)
     try:
+        before = current_revision(engine)
+        if not yes:
+            _confirm_downgrade(display_url(engine), before, revision)
         downgrade_schema(engine, revision)
         after = current_revision(engine)
     finally:
         engine.dispose()
     typer.echo(f"{display_url(engine)}: now at revision {after or 'base (no tables)'}")
+
+
+def _confirm_downgrade(where: str, before: str | None, revision: str) -> None:
+    question = (
+        f"{where}: step back from revision {before or 'none'} to {revision}? "
+        "Tables added since are dropped with every row in them"
+    )
+    if not sys.stdin.isatty():
+        fail(f"{question}: nothing done; pass --yes to confirm without a terminal")
+    if not typer.confirm(question, default=False):
+        fail("nothing done", BAD_INPUT)
 
 
 @db_app.command("current")

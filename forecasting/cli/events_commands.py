@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +23,7 @@ from forecasting.store.repository import (
     WriteReport,
     add_event,
     count_events,
+    delete_event,
     event_records,
     list_events,
 )
@@ -183,19 +186,42 @@ def _list_ids(report: WriteReport) -> None:
 @reports_errors
 def export_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="Text cells verbatim: no apostrophe before a leading =, +, - or @ (unsafe in a spreadsheet)."
+        ),
+    ] = False,
 ) -> None:
-    """Write every stored event as CSV in the seed schema (oldest first)."""
+    """Write every stored event as CSV in the seed schema (oldest first).
+
+    A text cell a spreadsheet would run as a formula gets a leading apostrophe; `events import` drops it again.
+    """
     with store_session() as session:
         events = event_records(session)
     if out is None:
-        write_events_csv(sys.stdout, events)
+        write_events_csv(sys.stdout, events, spreadsheet_safe=not raw)
         return
     try:
         with out.open("w", newline="", encoding="utf-8") as handle:
-            write_events_csv(handle, events)
+            write_events_csv(handle, events, spreadsheet_safe=not raw)
     except OSError as error:
         fail(f"{out}: cannot write: {error.strerror}")
     typer.echo(f"exported {len(events)} events to {out}", err=True)
+
+
+@events_app.command("delete")
+@reports_errors
+def delete_command(event_id: Annotated[str, typer.Argument(help="The id of a manual or imported event.")]) -> None:
+    """Delete a manual or imported event; the row as it was is kept in the audit table (who, when).
+
+    Seed rows are corrected in seeds/events.csv (then `provocast seed`), synced rows at their source.
+    """
+    who = f"cli:{getpass.getuser()}@{socket.gethostname()}"
+    with store_session() as session:
+        stored = delete_event(session, event_id, who)
+    record = stored.record
+    typer.echo(f"deleted {record.id} ({record.date}, {record.event_type}, origin {stored.origin}); kept in the audit")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from forecasting.domain.safety import event_date_problem, unsafe_character
 from forecasting.domain.vocabulary import EVENT_TYPES
 
 EVENT_COLUMNS = ("id", "date", "event_type", "weapons_test", "count", "description", "source")
@@ -137,6 +138,7 @@ def parse_id(value: str, field_name: str = "id") -> str:
 
 
 def parse_date(value: str, field_name: str = "date", allow_future: bool = True) -> date:
+    """An ISO date; `allow_future=False` holds it to an event's bounds (1950-01-01 to tomorrow)."""
     value = (value or "").strip()
     if not value:
         raise RecordError(field_name, "is missing")
@@ -146,8 +148,9 @@ def parse_date(value: str, field_name: str = "date", allow_future: bool = True) 
         parsed = date.fromisoformat(value)
     except ValueError:
         raise RecordError(field_name, f"{value!r} is not a calendar date") from None
-    if not allow_future and parsed > date.today():
-        raise RecordError(field_name, f"{value} is in the future; the history holds past events only")
+    problem = None if allow_future else event_date_problem(parsed)
+    if problem:
+        raise RecordError(field_name, problem)
     return parsed
 
 
@@ -168,6 +171,9 @@ def parse_text(value: str, field_name: str) -> str:
         raise RecordError(field_name, "is missing")
     if len(text) > MAX_TEXT:
         raise RecordError(field_name, f"is longer than {MAX_TEXT} characters")
+    problem = unsafe_character(text)
+    if problem:
+        raise RecordError(field_name, problem)
     return text
 
 

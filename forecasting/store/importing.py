@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TextIO, get_args
+from typing import Any, Literal, TextIO, get_args
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,8 @@ from forecasting.domain.records import (
     parse_rows,
     read_csv_rows,
 )
+from forecasting.domain.safety import from_spreadsheet
+from forecasting.domain.safety import spreadsheet_safe as escape_formula
 from forecasting.domain.vocabulary import Origin
 from forecasting.ingest.csis import LEFT_OUT, MAPPED, MERGED, map_csis_rows, read_corrections_csv, read_csis_csv
 from forecasting.store.repository import ChangedEvents, WriteReport, upsert_events
@@ -57,6 +59,8 @@ class ImportBatch:
         return self.lines.get(event_id, 0)
 
 
+# The free-text columns of the seed schema: escaped for spreadsheets on export, unescaped on import.
+TEXT_COLUMNS = ("description", "source")
 CSIS_CORRECTIONS = Path("curation") / "corrections.csv"
 
 
@@ -71,10 +75,18 @@ def read_import_file(path: Path, file_format: ImportFormat, seeds_dir: Path | No
 
 
 def _read_seed_format(path: Path) -> ImportBatch:
-    numbered = read_csv_rows(path, EVENT_COLUMNS)
+    # A file `provocast events export` wrote: its formula-leading cells carry an apostrophe to drop.
+    numbered = [(line, _unescaped(row)) for line, row in read_csv_rows(path, EVENT_COLUMNS)]
     events = parse_rows(numbered, event_from_row, str(path))
     # parse_rows raised unless every row became a record, in order.
     return ImportBatch(str(path), events, {event.id: line for (line, _), event in zip(numbered, events, strict=True)})
+
+
+def _unescaped(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: from_spreadsheet(value) if key in TEXT_COLUMNS and isinstance(value, str) else value
+        for key, value in row.items()
+    }
 
 
 def _read_csis_format(path: Path, corrections_file: Path | None) -> ImportBatch:
@@ -123,9 +135,16 @@ def import_events(session: Session, batch: ImportBatch, *, update: bool = False,
         ) from None
 
 
-def write_events_csv(stream: TextIO, events: Iterable[EventRecord]) -> None:
-    """Write events in the seed schema (the same columns and encodings as seeds/events.csv)."""
+def write_events_csv(stream: TextIO, events: Iterable[EventRecord], *, spreadsheet_safe: bool = True) -> None:
+    """Write events in the seed schema (the same columns and encodings as seeds/events.csv).
+
+    With `spreadsheet_safe` (the default) a text cell that a spreadsheet would read as a formula (`=`, `+`, `-`,
+    `@`) is prefixed with an apostrophe; `read_import_file` drops it again, so an export imports back unchanged.
+    """
     writer = csv.DictWriter(stream, fieldnames=list(EVENT_COLUMNS), lineterminator="\n")
     writer.writeheader()
     for event in events:
-        writer.writerow(event.as_row())
+        row = event.as_row()
+        if spreadsheet_safe:
+            row.update({column: escape_formula(row[column]) for column in TEXT_COLUMNS})
+        writer.writerow(row)

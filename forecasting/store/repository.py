@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord, EventRecord, ExerciseRecord, RecordError
 from forecasting.domain.vocabulary import Origin
-from forecasting.store.tables import ElectionRow, EventRow, ExerciseRow
+from forecasting.store.tables import ElectionRow, EventDeletionRow, EventRow, ExerciseRow
 
 Ts = TypeVarTuple("Ts")
 # Stay well under the bound-parameter limits of SQLite and PostgreSQL.
@@ -84,6 +84,29 @@ class DuplicateEvent(RecordError):
     def __init__(self, event_id: str, origin: str):
         super().__init__("id", f"event {event_id!r} is already in the store (origin {origin}); choose another id")
         self.event_id = event_id
+
+
+class UnknownEvent(LookupError):
+    """No stored event has this id (the API answers 404)."""
+
+    def __init__(self, event_id: str):
+        super().__init__(f"no event {event_id!r} in the store")
+        self.event_id = event_id
+
+
+class ProtectedEvent(ValueError):
+    """A row whose origin is corrected at its source, not deleted in the store (the API answers 409)."""
+
+    def __init__(self, event_id: str, origin: str):
+        super().__init__(
+            f"event {event_id!r} came from its source (origin {origin}) and is corrected there, not deleted here; "
+            f"only {' and '.join(DELETABLE_ORIGINS)} events can be deleted"
+        )
+        self.event_id = event_id
+
+
+# Users' rows. Seed rows mirror seeds/events.csv (and synced rows their source): a deleted one would come back.
+DELETABLE_ORIGINS = (Origin.MANUAL, Origin.IMPORT)
 
 
 class ChangedEvents(ValueError):
@@ -163,6 +186,41 @@ def add_event(session: Session, record: EventRecord, origin: Origin = Origin.MAN
     session.add(row)
     session.flush()
     return _stored(row)
+
+
+def delete_event(session: Session, event_id: str, deleted_by: str) -> StoredEvent:
+    """Delete a manual or imported event, keeping the row as it was in `event_deletions` (who, when)."""
+    row = session.get(EventRow, event_id)
+    if row is None:
+        raise UnknownEvent(event_id)
+    if row.origin not in DELETABLE_ORIGINS:
+        raise ProtectedEvent(event_id, row.origin)
+    stored = _stored(row)
+    kept = {
+        **stored.record.as_row(),
+        "origin": str(row.origin),
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+    session.add(EventDeletionRow(event_id=event_id, origin=str(row.origin), deleted_by=deleted_by[:300], row=kept))
+    session.delete(row)
+    session.flush()
+    return stored
+
+
+def event_deletions(session: Session) -> list[dict[str, object]]:
+    """The audit of deleted events, oldest first."""
+    rows = session.scalars(select(EventDeletionRow).order_by(EventDeletionRow.id))
+    return [
+        {
+            "event_id": r.event_id,
+            "origin": r.origin,
+            "deleted_at": r.deleted_at,
+            "deleted_by": r.deleted_by,
+            "row": r.row,
+        }
+        for r in rows
+    ]
 
 
 def compare_events(session: Session, records: Sequence[EventRecord]) -> tuple[WriteReport, list[EventChange]]:

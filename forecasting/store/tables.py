@@ -105,6 +105,19 @@ class EventRow(Timestamped, FromRecord, Base):
         return as_dataclass(EventRecord, self)
 
 
+class EventDeletionRow(Base):
+    """A deleted event as it was, who deleted it and when. Append-only (triggers of migration 0005)."""
+
+    __tablename__ = "event_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(100), index=True)
+    origin: Mapped[str] = mapped_column(String(10))
+    deleted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    deleted_by: Mapped[str] = mapped_column(String(300))
+    row: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class ElectionRow(Timestamped, FromRecord, Base):
     __tablename__ = "elections"
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from forecasting.domain.records import event_from_row, parse_event_type
+from forecasting.domain.records import ID_PATTERN, event_from_row, parse_event_type
 from forecasting.domain.vocabulary import EVENT_TYPES, Origin, resolve_event_types
-from forecasting.store.repository import EventFilter, add_event, count_events, list_events
+from forecasting.store.repository import EventFilter, add_event, count_events, delete_event, list_events
 from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
+from service.observability import request_id
 from service.queries import split_event_types
 from service.schemas import Event, EventIn, EventPage, error_responses
 
@@ -71,4 +72,27 @@ def add(body: EventIn, response: Response, session: WriteSession) -> Event:
     record = event_from_row(body.as_row(EVENT_TYPES[kind].weapons_test_default))
     stored = add_event(session, record, Origin.MANUAL)
     response.headers["Location"] = f"/v1/events?from={record.date}&to={record.date}"
+    return Event.model_validate(stored)
+
+
+@router.delete(
+    "/{event_id}",
+    name="delete",
+    response_model=Event,
+    summary="Delete a manual or imported event; needs the bearer token",
+    description=(
+        "Answers with the event as it was. The row is kept in the deletion audit (who, when, the row). Seed events "
+        "are corrected in seeds/events.csv and synced ones at their source: deleting one answers 409. "
+        "The forecast ledger never changes."
+    ),
+    dependencies=[Depends(require_token)],
+    responses=error_responses(401, 403, 404, 409, 503),
+)
+def delete(
+    request: Request,
+    session: WriteSession,
+    event_id: Annotated[str, Path(max_length=100, pattern=ID_PATTERN.pattern, description="The event's id.")],
+) -> Event:
+    client = request.client.host if request.client else "unknown"
+    stored = delete_event(session, event_id, f"api:{client} request {request_id.get() or '-'}")
     return Event.model_validate(stored)

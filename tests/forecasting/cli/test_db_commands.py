@@ -27,7 +27,7 @@ def test_upgrade_creates_the_schema_once(store_env: str) -> None:
 
 def test_downgrade_to_base_drops_the_tables(store_env: str) -> None:
     runner.invoke(app, ["db", "upgrade"])
-    result = runner.invoke(app, ["db", "downgrade", "base"])
+    result = runner.invoke(app, ["db", "downgrade", "base", "--yes"])
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith("now at revision base (no tables)\n")
     engine = create_store_engine(store_env)
@@ -94,3 +94,12 @@ def test_revision_against_an_unmigrated_store_is_refused(
         f"error: cannot write a revision against {display_url(store_env)}: Target database is not up to date.\n"
     )
     assert sorted(p.name for p in (copy / "versions").glob("*.py")) == shipped
+
+
+def test_downgrade_asks_and_without_a_terminal_needs_yes(store_env: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    refused = runner.invoke(app, ["db", "downgrade", "base"])
+    assert refused.exit_code == 2 and "pass --yes" in refused.output
+    engine = create_store_engine(store_env)
+    assert "events" in inspect(engine).get_table_names()
+    engine.dispose()

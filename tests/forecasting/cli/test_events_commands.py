@@ -312,3 +312,78 @@ def test_csis_import_dry_run_on_the_shipped_seeds_finds_nothing_new(
     assert summary == (
         f"dry run of {SHARED_CSIS_FILE}: would have inserted 0, updated 0, unchanged {len(mapped)}; nothing written"
     )
+
+
+def _add(*extra: str) -> None:
+    result = invoke(
+        "events", "add", "--date", "2024-03-01", "--type", "artillery", "--source", "https://example.org/s", *extra
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_delete_keeps_the_row_in_the_audit_and_refuses_seed_rows(seeded_env: str) -> None:
+    from forecasting.store.db import create_session_factory, create_store_engine
+    from forecasting.store.repository import event_deletions
+
+    _add("--description", "A barrage added by hand.", "--id", "hand-1")
+    deleted = invoke("events", "delete", "hand-1")
+    assert deleted.exit_code == 0, deleted.output
+    assert "deleted hand-1 (2024-03-01, artillery, origin manual)" in deleted.stdout
+    assert "hand-1" not in listed_ids()
+    again = invoke("events", "delete", "hand-1")
+    assert again.exit_code == 2 and "no event 'hand-1'" in again.output
+    seed = invoke("events", "delete", NUCLEAR_TEST_IDS[0])
+    assert seed.exit_code == 2 and "origin seed" in seed.output and "corrected there" in seed.output
+    assert NUCLEAR_TEST_IDS[0] in listed_ids()
+
+    engine = create_store_engine(seeded_env)
+    try:
+        with create_session_factory(engine)() as session:
+            (audit,) = event_deletions(session)
+    finally:
+        engine.dispose()
+    assert audit["event_id"] == "hand-1" and audit["origin"] == "manual"
+    assert str(audit["deleted_by"]).startswith("cli:")
+    row = audit["row"]
+    assert isinstance(row, dict)
+    assert row["description"] == "A barrage added by hand." and row["date"] == "2024-03-01"
+
+
+def test_export_escapes_formula_cells_and_imports_them_back(seeded_env: str, tmp_path: Path) -> None:
+    _add("--description", "=HYPERLINK(\"http://evil.example\",\"click\")", "--id", "formula-1")
+    out = tmp_path / "events.csv"
+    assert invoke("events", "export", "--out", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "formula-1,2024-03-01,artillery,true,,\"'=HYPERLINK(" in text
+    raw = invoke("events", "export", "--raw")
+    assert "formula-1,2024-03-01,artillery,true,,\"=HYPERLINK(" in raw.stdout
+    batch = read_import_file(out, "seed")
+    (back,) = [e for e in batch.events if e.id == "formula-1"]
+    assert back.description == "=HYPERLINK(\"http://evil.example\",\"click\")"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--date", "1000-01-01", "--description", "Old."), "before 1950-01-01"),
+        (("--date", "2024-03-01", "--description", "bad\x1b[31m"), "U+001B"),
+        (("--date", "2024-03-01", "--description", "reads \u202eesrever"), "U+202E"),
+    ],
+)
+def test_add_refuses_old_dates_and_unsafe_text(seeded_env: str, args: tuple[str, ...], message: str) -> None:
+    result = invoke("events", "add", "--type", "artillery", "--source", "https://example.org/s", *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_import_refuses_old_dates_and_unsafe_text(seeded_env: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        EVENT_HEADER
+        + "\n"
+        + "old-1,1000-01-01,artillery,true,,Old.,https://example.org/s\n"
+        + "nul-1,2020-01-01,artillery,true,,with \x00 nul,https://example.org/s\n",
+        encoding="utf-8",
+    )
+    result = invoke("events", "import", str(bad))
+    assert result.exit_code == 2
+    assert "field 'date': 1000-01-01 is before 1950-01-01" in result.output and "U+0000" in result.output

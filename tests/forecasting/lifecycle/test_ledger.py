@@ -209,16 +209,38 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
                 session.execute(text(statement))
             session.rollback()
 
-    with write_transaction(store) as session:  # scoring fills NULL outcome columns: allowed once
-        session.execute(text(f"UPDATE forecast_ledger SET observed_count = 1 WHERE election_id = '{MIDTERM}'"))
+    # Outcomes are written by scoring only (migration 0005): not by hand, not in part, not made up, not pre-filled.
+    where = f"WHERE election_id = '{MIDTERM}'"
+    made_up = (
+        "UPDATE forecast_ledger SET observed_count = 0, brier = 0, log_loss = 0, climatology_brier = 0, "
+        "climatology_log_loss = 0, inside_80 = true, inside_95 = true, history_end = window_end, "
+        f"scored_at = recorded_at {where}"
+    )
+    columns = (
+        "version_id, election_date, country, kind, window_start, window_end, event_group, model, data_cutoff, "
+        "probability_any, expected_count, lower_80, upper_80, lower_95, upper_95, climatology_probability_any, "
+        "recorded_at"
+    )
+    prefilled = (
+        f"INSERT INTO forecast_ledger (election_id, {columns}, observed_count) "
+        f"SELECT 'made-up-election', {columns}, 0 FROM forecast_ledger {where}"
+    )
+    for statement in (f"UPDATE forecast_ledger SET observed_count = 1 {where}", made_up, prefilled):
+        with store() as session:
+            with pytest.raises(IntegrityError, match="written by scoring"):
+                session.execute(text(statement))
+            session.rollback()
+
+    add_weapons_test(store, date(2026, 11, 9))  # closes the short window with no test inside it
+    ledger.score_pending(store)
     with store() as session:
-        with pytest.raises(IntegrityError, match="an outcome is filled once and never changed"):
-            session.execute(text(f"UPDATE forecast_ledger SET observed_count = 2 WHERE election_id = '{MIDTERM}'"))
+        with pytest.raises(IntegrityError, match="never changed|written by scoring"):
+            session.execute(text(f"UPDATE forecast_ledger SET observed_count = 2 {where}"))
         session.rollback()
     with store() as session:
         (entry,) = stored_ledger.list_entries(session, election_id=MIDTERM)
         count = session.execute(text("SELECT count(*) FROM forecast_ledger")).scalar()
-    assert entry.observed_count == 1 and count >= 3
+    assert entry.observed_count == 0 and entry.scored and count >= 3
 
 
 def test_record_and_score_runs_in_its_own_transactions(store, forecaster: Forecaster) -> None:
