@@ -141,7 +141,14 @@ Loaded = Annotated[LoadedModel, Depends(_serving_model)]
 
 async def _election(
     request: Request,
-    election_id: Annotated[str, Path(max_length=100, description="Election id, e.g. kr-legislative-2028-04-12.")],
+    election_id: Annotated[
+        str,
+        Path(
+            max_length=100,
+            description="Election id, e.g. kr-legislative-2028-04-12 (GET /v1/elections lists them).",
+            openapi_examples={"next_kr_legislative": {"value": "kr-legislative-2028-04-12"}},
+        ),
+    ],
 ) -> ElectionRecord:
     """From the in-memory calendar (refreshed with every registry poll), else from the store; or 404."""
     # The app state is read directly, not through sub-dependencies: each one costs a resolution per request.

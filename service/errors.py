@@ -12,6 +12,7 @@ plain 500 that carries no traceback.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -136,10 +137,32 @@ async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse
     if status == 404:
         message = f"no such endpoint: {request.method} {request.url.path}; see /docs"
     elif status == 405:
-        message = f"{request.method} is not allowed on {request.url.path}; see /docs"
+        allowed = allowed_methods(request, (getattr(error, "headers", None) or {}).get("Allow", ""))
+        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed}); see /docs"
+        return error_response(status, CODES[status], message, headers={"Allow": allowed})
     else:
         message = str(error.detail)
     return error_response(status, CODES.get(status, "error"), message, headers=getattr(error, "headers", None))
+
+
+def allowed_methods(request: Request, fallback: str = "") -> str:
+    """The methods the OpenAPI document gives this path: its literal path's when it has one, else its templates'.
+
+    Starlette's own `Allow` names only the first route whose path matched, so `OPTIONS /v1/models/retrain` was
+    answered `Allow: GET` (from `/v1/models/{version}`) for a POST-only path. Paths outside the document (the
+    dashboard, static files) keep Starlette's answer.
+    """
+    literal: set[str] = set()
+    templated: set[str] = set()
+    path = request.url.path
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            (templated if "{" in template else literal).update(method.upper() for method in operations)
+    methods = literal or templated
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) or fallback
 
 
 async def _record(request: Request, error: RecordError) -> JSONResponse:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -113,7 +114,26 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(metrics_router(lambda request: app_state(request).holder.current))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _state_configured_limits(app, settings)
     return app
+
+
+def _state_configured_limits(app: FastAPI, settings: ServiceSettings) -> None:
+    """The document states the limits these settings configure (a route's declared bound is the ceiling)."""
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = plain_openapi()
+            for methods in document["paths"].values():
+                for operation in methods.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["name"] == "limit":
+                            parameter["schema"]["maximum"] = settings.max_page_size
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 app = create_app()

@@ -16,12 +16,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EventGroup
+from forecasting.domain.vocabulary import EventGroup, ModelName, UnknownEventType
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
 from service.deps import Election, Loaded, app_state
 from service.schemas import ForecastRequest
+from service.schemas.rules import VOCABULARY_NOTE, EventTypeName
 from service.settings import ServiceSettings
 
 MAX_SPEC_DAYS = 366
@@ -60,11 +61,18 @@ class UpcomingQuery:
 
 
 def split_event_types(values: list[str] | None) -> list[str] | None:
-    """`?event_types=missiles&event_types=nuclear` and `?event_types=missiles,nuclear` both work."""
+    """`?event_types=missiles&event_types=nuclear` and `?event_types=missiles,nuclear` both work.
+
+    Spaces around a name are dropped; an empty name (`event_types=` or `missiles,,nuclear`) is refused.
+    """
     if not values:
         return None
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    return names or None
+    names = [name.strip(" ") for value in values for name in value.split(",")]
+    if not all(names):
+        raise UnknownEventType(
+            f"an empty event type or group in {values!r}; expected names such as weapons or missiles"
+        )
+    return names
 
 
 def upcoming_query(
@@ -114,8 +122,11 @@ DaysAfter = Annotated[
         description=f"Window closes this many days after; {_default_note('default_days_after')}.",
     ),
 ]
-EventTypes = Annotated[list[str] | None, Query(description="Event types or groups; default weapons.")]
-ModelParam = Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")]
+EventTypes = Annotated[
+    list[EventTypeName] | None,
+    Query(max_length=20, description=f"Event types or groups; default weapons. {VOCABULARY_NOTE}"),
+]
+ModelParam = Annotated[ModelName | None, Query(description="Model name; default: the version's default.")]
 
 
 def _spec(request: Request, days_before: int | None, days_after: int | None) -> WindowSpec:
@@ -158,7 +169,7 @@ async def _upcoming_query(
     days_before: DaysBefore = None,
     days_after: DaysAfter = None,
     event_types: EventTypes = None,
-    model: Annotated[str | None, Query(max_length=40)] = None,
+    model: ModelParam = None,
 ) -> UpcomingQuery:
     spec = _spec(request, days_before, days_after)
     state = app_state(request)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from forecasting.domain.vocabulary import ModelName
 from service.answers import backtests_answer
 from service.deps import Loaded
 from service.schemas import Backtests, error_responses
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
 def backtests(
     loaded: Loaded,
     election_id: Annotated[str | None, Query(max_length=100, description="Only this election.")] = None,
-    model: Annotated[str | None, Query(max_length=40, description="Only this model.")] = None,
+    model: Annotated[ModelName | None, Query(description="Only this model.")] = None,
     group: Annotated[
         str | None,
         Query(max_length=40, description="kr_legislative, kr_presidential, us_presidential, us_midterm or control."),

@@ -11,10 +11,10 @@ from forecasting.domain.records import ELECTION_KINDS
 from forecasting.store.repository import list_elections
 from service.answers import answer_election
 from service.deps import Election, Loaded, ReadSession
-from service.errors import ApiError
 from service.queries import ElectionQueryParam
 from service.schemas import Election as ElectionOut
 from service.schemas import ElectionForecast, ElectionList, error_responses
+from service.schemas.rules import IsoDate
 
 router = APIRouter(prefix="/v1/elections", tags=["elections"])
 
@@ -34,12 +34,12 @@ def elections(
     session: ReadSession,
     country: Annotated[Literal["KR", "US"] | None, Query(description="KR or US.")] = None,
     kind: Annotated[Kind | None, Query(description="presidential, legislative, local or midterm.")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD).")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD).")] = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="First day (YYYY-MM-DD).")] = None,
+    date_to: Annotated[
+        IsoDate | None, Query(alias="to", description="Last day (YYYY-MM-DD); before 'from': none.")
+    ] = None,
     upcoming: Annotated[bool, Query(description="Only elections from today on.")] = False,
 ) -> ElectionList:
-    if date_from and date_to and date_from > date_to:
-        raise ApiError(422, f"{date_to} is before 'from' {date_from}", field="to")
     if upcoming:
         date_from = max(date_from or date.today(), date.today())
     records = list_elections(session, country=country, date_from=date_from, date_to=date_to)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -13,8 +12,9 @@ from forecasting.store.repository import EventFilter, add_event, count_events, d
 from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
 from service.observability import request_id
-from service.queries import split_event_types
+from service.queries import EventTypes, split_event_types
 from service.schemas import Event, EventIn, EventPage, error_responses
+from service.schemas.rules import PAGE_SIZE_CEILING, IsoDate
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -27,22 +27,21 @@ MAX_OFFSET = 1_000_000
 def events(
     settings: AppSettings,
     session: ReadSession,
-    event_types: Annotated[
-        list[str] | None, Query(description="Event types or groups (weapons, missiles, ...).")
-    ] = None,
+    event_types: EventTypes = None,
     weapons_test: Annotated[
         bool | None, Query(description="Only weapons tests (true) or only other events (false).")
     ] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD).")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD).")] = None,
-    limit: Annotated[int, Query(ge=1, description="Page size (at most PROVOCAST_MAX_PAGE_SIZE, 500 by default).")] = 50,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="First day (YYYY-MM-DD).")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to", description="Last day (YYYY-MM-DD).")] = None,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=PAGE_SIZE_CEILING, description="Page size, at most PROVOCAST_MAX_PAGE_SIZE (500 unless set)."),
+    ] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> EventPage:
     largest = settings.max_page_size
     if limit > largest:
         raise ApiError(422, f"field 'limit': at most {largest}", field="limit")
-    if date_from and date_to and date_from > date_to:
-        raise ApiError(422, f"field 'to': {date_to} is before 'from' {date_from}", field="to")
     names = split_event_types(event_types)
     types = resolve_event_types(names) if names else None
     where = EventFilter(event_types=types, weapons_test=weapons_test, date_from=date_from, date_to=date_to)

@@ -6,6 +6,10 @@ import datetime as dt
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
+from forecasting.domain.safety import EARLIEST_EVENT_DATE
+from forecasting.domain.vocabulary import EVENT_TYPES
+from service.schemas.rules import EVENT_ID, SAFE_TEXT
+
 
 def _of_record(name: str) -> AliasChoices:
     """A field of the StoredEvent's record (`stored.record.<name>`), or of a plain dict."""
@@ -55,13 +59,25 @@ class EventIn(BaseModel):
         },
     )
 
-    id: str | None = Field(None, max_length=100, description="Defaults to DATE-TYPE, the seeds' id scheme.")
-    date: str = Field(max_length=20, description="Local date in Korea, YYYY-MM-DD; not in the future.")
-    event_type: str = Field(max_length=40)
+    id: str | None = Field(
+        None, max_length=100, description="Defaults to DATE-TYPE, the seeds' id scheme.", json_schema_extra=EVENT_ID
+    )
+    date: str = Field(
+        max_length=20,
+        description=f"Local date in Korea, YYYY-MM-DD, from {EARLIEST_EVENT_DATE} to tomorrow.",
+        json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+    )
+    event_type: str = Field(max_length=40, json_schema_extra={"enum": list(EVENT_TYPES)})
     weapons_test: bool | None = Field(None, description="Defaults from the event type.")
-    count: int | None = Field(None, description="How many launches or shots, 1-1000; omit when unknown.")
-    description: str = Field(max_length=4000)
-    source: str = Field(max_length=4000)
+    count: int | None = Field(
+        None,
+        description="How many launches or shots; omit when unknown.",
+        json_schema_extra={"minimum": 1, "maximum": 1000},
+    )
+    description: str = Field(
+        max_length=4000, description="No control or bidirectional formatting characters.", json_schema_extra=SAFE_TEXT
+    )
+    source: str = Field(max_length=4000, description="URL or citation.", json_schema_extra=SAFE_TEXT)
 
     def as_row(self, weapons_default: bool) -> dict[str, str]:
         """The CSV-shaped row `forecasting.domain.records.event_from_row` validates (as the CLI builds it)."""

@@ -6,8 +6,10 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecasting.domain.vocabulary import ModelName
 from forecasting.serving.forecaster import ServedForecast
 from forecasting.serving.payload import forecast_payload
+from service.schemas.rules import VOCABULARY_NOTE, EventTypeName, IsoDate
 
 
 class Skill(BaseModel):
@@ -103,11 +105,9 @@ class ForecastRequest(BaseModel):
         json_schema_extra={"examples": [{"start": "2028-03-13", "end": "2028-05-12", "event_types": ["missiles"]}]},
     )
 
-    start: dt.date
-    end: dt.date
-    event_types: list[str] | None = Field(
-        None,
-        max_length=20,
-        description="Event types or groups (weapons, missiles, ballistic, cruise, nuclear, satellite, artillery); default weapons.",
+    start: IsoDate = Field(description="First day; after the version's data cutoff.")
+    end: IsoDate = Field(description="Last day; on or after start, at most 366 days after it.")
+    event_types: list[EventTypeName] | None = Field(
+        None, max_length=20, description=f"Event types or groups; default weapons. {VOCABULARY_NOTE}"
     )
-    model: str | None = Field(None, max_length=40, description="A model name; default: the version's default model.")
+    model: ModelName | None = Field(None, description="A model name; default: the version's default model.")

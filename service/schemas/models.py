@@ -11,6 +11,7 @@ from forecasting.domain.vocabulary import JobStatus, VersionStatus
 from forecasting.store.registry import ModelVersion
 from service.schemas.backtests import BacktestSummaryRow
 from service.schemas.forecasts import Skill
+from service.schemas.rules import IsoDate
 
 
 class ModelVersionOut(BaseModel):
@@ -84,7 +85,9 @@ class RetrainRequest(BaseModel):
     promote: Literal["auto", "always", "never"] = Field(
         "auto", description="auto: promote when no worse than the active version on election windows."
     )
-    cutoff: dt.date | None = Field(None, description="Train on the history up to this day (default: the last event).")
+    cutoff: IsoDate | None = Field(
+        None, description="Train on the history up to this day, not in the future (default: the last event)."
+    )
 
 
 class JobOut(BaseModel):

@@ -53,7 +53,10 @@ def test_filters(client: TestClient) -> None:
         ({"limit": 501}, "limit"),
         ({"offset": -1}, "offset"),
         ({"from": "yesterday"}, "from"),
-        ({"from": "2020-01-01", "to": "2019-01-01"}, "to"),
+        ({"to": "0"}, "to"),
+        ({"from": "20200101"}, "from"),
+        ({"event_types": ""}, "event_types"),
+        ({"event_types": "missiles,,nuclear"}, "event_types"),
         ({"event_types": "balloons"}, "event_types"),
         ({"weapons_test": "maybe"}, "weapons_test"),
     ],
@@ -151,11 +154,53 @@ def test_characters_the_store_cannot_hold_are_422_and_nothing_is_written(client:
     )
     lookup = client.get("/v1/elections/kr-legislative%00-2028")
 
-    if backend == "postgres":  # PostgreSQL text cannot hold NUL: the client's input, not the store failing
-        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input", response.text
-        assert "NUL" in response.json()["error"]["message"]
-        assert client.get("/v1/events", params={"limit": 1}).json()["total"] == before
-        assert lookup.status_code == 422
-    else:
-        assert response.status_code == 201
-        assert lookup.status_code == 404
+    # Control characters are refused in every text field, on both stores (PostgreSQL text could not hold NUL).
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input", response.text
+    assert "U+0000" in response.json()["error"]["message"]
+    assert client.get("/v1/events", params={"limit": 1}).json()["total"] == before
+    assert lookup.status_code == (422 if backend == "postgres" else 404)
+
+
+def test_an_empty_date_range_is_an_empty_page(client: TestClient) -> None:
+    page = client.get("/v1/events", params={"from": "2020-01-01", "to": "2019-01-01"})
+    assert page.status_code == 200 and page.json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"date": "1000-01-01"}, "date", "before 1950-01-01"),
+        ({"description": "NUL \u0000 inside"}, "description", "U+0000"),
+        ({"description": "ESC \u001b[2J"}, "description", "U+001B"),
+        ({"source": "https://example.org/\u202egnp.exe"}, "source", "U+202E"),
+    ],
+)
+def test_old_dates_and_unsafe_text_are_refused(client: TestClient, change: dict, field: str, message: str) -> None:
+    response = client.post("/v1/events", json={**NEW_EVENT, "id": "unsafe-1", **change}, headers=auth())
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field and message in error["message"]
+
+
+def test_delete_answers_the_row_and_refuses_seed_rows(client: TestClient) -> None:
+    added = client.post("/v1/events", json={**NEW_EVENT, "id": "to-delete-1"}, headers=auth())
+    assert added.status_code == 201, added.text
+    assert client.delete("/v1/events/to-delete-1").status_code == 401
+    deleted = client.delete("/v1/events/to-delete-1", headers=auth())
+    assert deleted.status_code == 200 and deleted.json()["description"] == NEW_EVENT["description"]
+    assert client.delete("/v1/events/to-delete-1", headers=auth()).status_code == 404
+    listed = client.get("/v1/events", params={"from": NEW_EVENT["date"], "to": NEW_EVENT["date"]}).json()
+    assert "to-delete-1" not in {e["id"] for e in listed["items"]}
+    seed = client.delete(f"/v1/events/{SHIPPED[0].id}", headers=auth())
+    assert seed.status_code == 409 and "origin seed" in seed.json()["error"]["message"]
+
+
+def test_405_names_the_methods_of_the_path() -> None:
+    from service.main import create_app
+    from service.settings import ServiceSettings
+
+    with TestClient(create_app(ServiceSettings(database_url="sqlite://"))) as plain:
+        retrain = plain.options("/v1/models/retrain")
+        assert retrain.status_code == 405 and retrain.headers["allow"] == "POST"
+        events = plain.put("/v1/events")
+        assert events.status_code == 405 and events.headers["allow"] == "GET, HEAD, POST"

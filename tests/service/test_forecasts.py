@@ -98,7 +98,11 @@ def test_any_window_after_the_cutoff(client: TestClient, store: Store, cutoff: d
             "event_types",
             "unknown event type",
         ),
-        ({"start": "2027-01-01", "end": "2027-02-01", "model": "crystal_ball"}, "model", "not available"),
+        (
+            {"start": "2027-01-01", "end": "2027-02-01", "model": "crystal_ball"},
+            "model",
+            "Input should be 'climatology'",
+        ),
         ({"start": "2027-02-30", "end": "2027-03-01"}, "start", "valid date"),
         ({"end": "2027-03-01"}, "start", "Field required"),
         ({"start": "2027-01-01", "end": "2027-02-01", "colour": "red"}, "colour", "Extra inputs are not permitted"),

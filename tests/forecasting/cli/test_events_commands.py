@@ -350,16 +350,16 @@ def test_delete_keeps_the_row_in_the_audit_and_refuses_seed_rows(seeded_env: str
 
 
 def test_export_escapes_formula_cells_and_imports_them_back(seeded_env: str, tmp_path: Path) -> None:
-    _add("--description", "=HYPERLINK(\"http://evil.example\",\"click\")", "--id", "formula-1")
+    _add("--description", '=HYPERLINK("http://evil.example","click")', "--id", "formula-1")
     out = tmp_path / "events.csv"
     assert invoke("events", "export", "--out", str(out)).exit_code == 0
     text = out.read_text(encoding="utf-8")
     assert "formula-1,2024-03-01,artillery,true,,\"'=HYPERLINK(" in text
     raw = invoke("events", "export", "--raw")
-    assert "formula-1,2024-03-01,artillery,true,,\"=HYPERLINK(" in raw.stdout
+    assert 'formula-1,2024-03-01,artillery,true,,"=HYPERLINK(' in raw.stdout
     batch = read_import_file(out, "seed")
     (back,) = [e for e in batch.events if e.id == "formula-1"]
-    assert back.description == "=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert back.description == '=HYPERLINK("http://evil.example","click")'
 
 
 @pytest.mark.parametrize(
