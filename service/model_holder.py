@@ -73,27 +73,58 @@ class ResponseMemo:
 
 
 CHART_CACHE_SIZE = 64
+CHART_QUEUE_SIZE = 4
+
+
+class ChartQueueFull(Exception):
+    """Too many charts are waiting to be drawn; the request is answered 503 with Retry-After."""
+
+    def __init__(self, waiting: int, retry_after: int):
+        super().__init__(f"{waiting} charts are being drawn; try again in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class ChartCache:
-    """Rendered charts of one loaded version, by request key; one drawing per key at a time."""
+    """Rendered charts of one loaded version, by request key; one drawing per key at a time, a bounded queue.
 
-    def __init__(self, size: int = CHART_CACHE_SIZE):
+    At most `queue_size` different charts wait or are drawn at once; one more answers ChartQueueFull at once
+    rather than waiting behind them. A request for a chart being drawn waits for that drawing (not counted).
+    """
+
+    def __init__(self, size: int = CHART_CACHE_SIZE, queue_size: int = CHART_QUEUE_SIZE):
         self._memo = ResponseMemo(size)
         self._drawing: dict[Hashable, asyncio.Lock] = {}
+        self.queue_size = queue_size
+        self.last_draw_seconds = 1.0
+
+    @property
+    def waiting(self) -> int:
+        return len(self._drawing)
 
     async def get(self, key: Hashable, draw: Callable[[], Awaitable[bytes]]) -> tuple[bytes, bool]:
         """The chart and whether this call drew it; concurrent requests for one chart wait for one drawing."""
         png = self._memo.get(key)
-        if png is None:
-            lock = self._drawing.setdefault(key, asyncio.Lock())
+        if png is not None:
+            return png, False
+        lock = self._drawing.get(key)
+        if lock is None:
+            if len(self._drawing) >= self.queue_size:
+                retry_after = max(1, round(self.last_draw_seconds * len(self._drawing)))
+                raise ChartQueueFull(len(self._drawing), retry_after)
+            lock = self._drawing[key] = asyncio.Lock()
+        try:
             async with lock:
                 png = self._memo.get(key)
-                if png is None:
-                    png = self._memo.put(key, await draw())
-                    self._drawing.pop(key, None)
-                    return png, True
-        return png, False
+                if png is not None:
+                    return png, False
+                started = time.perf_counter()
+                png = self._memo.put(key, await draw())
+                self.last_draw_seconds = time.perf_counter() - started
+                return png, True
+        finally:
+            # Whatever happened (drawn, failed, the client gone), the key leaves the queue; waiters hold the lock.
+            if self._drawing.get(key) is lock and not lock.locked():
+                del self._drawing[key]
 
 
 @dataclass
@@ -221,6 +252,7 @@ class ModelHolder:
             loaded_at=datetime.now(UTC),
             load_seconds=time.perf_counter() - started,
             memo=ResponseMemo(self.settings.forecast_cache_size),
+            charts=ChartCache(queue_size=self.settings.chart_queue_size),
         )
         if self.on_loaded is not None:
             try:

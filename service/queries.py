@@ -16,11 +16,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EventGroup, ModelName, UnknownEventType
+from forecasting.domain.vocabulary import ChartWindow, EventGroup, ModelName, UnknownEventType
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
 from service.deps import Election, Loaded, app_state
+from service.errors import ApiError
 from service.schemas import ForecastRequest
 from service.schemas.rules import VOCABULARY_NOTE, EventTypeName
 from service.settings import ServiceSettings
@@ -156,11 +157,37 @@ async def _election_query(
     return ElectionQuery(election, spec, loaded.forecaster.group_for(split_event_types(event_types)), model)
 
 
+# The chart windows besides the default (the settings' window): days before and after election day.
+CHART_WINDOWS: dict[ChartWindow, WindowSpec] = {
+    ChartWindow.TWO_WEEKS: WindowSpec(14, 14),
+    ChartWindow.QUARTER: WindowSpec(45, 45),
+}
+CHART_WINDOW_NOTE = "; ".join(
+    [
+        f"{ChartWindow.DEFAULT}: the default window (PROVOCAST_DEFAULT_DAYS_BEFORE and _AFTER, "
+        f"{Settings.model_fields['default_days_before'].default} and "
+        f"{Settings.model_fields['default_days_after'].default} unless set)"
+    ]
+    + [f"{name}: {spec.days_before} days before to {spec.days_after} after" for name, spec in CHART_WINDOWS.items()]
+)
+
+
 async def _election_chart_query(
-    request: Request, loaded: Loaded, election: Election, days_before: DaysBefore = None, days_after: DaysAfter = None
+    request: Request,
+    loaded: Loaded,
+    election: Election,
+    window: Annotated[ChartWindow, Query(description=f"A named window. {CHART_WINDOW_NOTE}.")] = ChartWindow.DEFAULT,
 ) -> ElectionQuery:
-    """The chart shows the default group with the version's default model."""
-    return ElectionQuery(election, _spec(request, days_before, days_after), loaded.forecaster.group_for(None), None)
+    """The chart shows the default group with the version's default model, for a named window only."""
+    for name in ("days_before", "days_after"):
+        if name in request.query_params:
+            raise ApiError(
+                422,
+                f"field '{name}': charts are drawn for named windows only; use window={'|'.join(ChartWindow)}",
+                field=name,
+            )
+    spec = CHART_WINDOWS.get(window) or default_spec(app_state(request).settings)
+    return ElectionQuery(election, spec, loaded.forecaster.group_for(None), None)
 
 
 async def _upcoming_query(

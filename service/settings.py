@@ -24,6 +24,8 @@ class ServiceSettings(Settings):
     store_timeout_seconds: int = 5
     # Forecast responses kept per loaded version (elections, upcoming list, custom windows).
     forecast_cache_size: int = 4096
+    # Different charts waiting to be drawn at once (per worker); one more is answered 503 with Retry-After.
+    chart_queue_size: int = 4
     # Log lines on stderr: "json" (one object per line, for log collectors) or "text" (for a terminal).
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"

@@ -147,6 +147,15 @@ class ModelName(StrEnum):
     ENSEMBLE = "ensemble"
 
 
+class ChartWindow(StrEnum):
+    """The windows an election chart is drawn for: the default window and a few named presets (a bounded set,
+    so that every chart can be kept drawn; see service/queries.py for their days)."""
+
+    DEFAULT = "default"
+    TWO_WEEKS = "two_weeks"
+    QUARTER = "quarter"
+
+
 class VersionStatus(StrEnum):
     """A model version's place in the registry: at most one is active."""
 

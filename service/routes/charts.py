@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from service.answers import answer_election
 from service.deps import Holder, Loaded
 from service.errors import ApiError
-from service.model_holder import LoadedModel
+from service.model_holder import ChartQueueFull, LoadedModel
 from service.queries import ElectionChartQueryParam
 from service.schemas import error_responses
 
@@ -54,12 +54,23 @@ RENDER_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
 )
 CACHE_LOOKUPS = Counter(
-    "provocast_chart_cache_total", "Chart requests by chart and cache result (hit, miss)", ["chart", "result"]
+    "provocast_chart_cache_total",
+    "Chart requests by chart and cache result (hit, miss, refused: the drawing queue was full)",
+    ["chart", "result"],
 )
 
 
 async def _chart(loaded: LoadedModel, chart: str, key: tuple[Hashable, ...], draw: Callable[[], bytes]) -> Response:
-    png, drawn = await loaded.charts.get(key, lambda: run_in_threadpool(_timed, chart, key, draw))
+    try:
+        png, drawn = await loaded.charts.get(key, lambda: run_in_threadpool(_timed, chart, key, draw))
+    except ChartQueueFull as full:
+        CACHE_LOOKUPS.labels(chart, "refused").inc()
+        raise ApiError(
+            503,
+            f"{full}; charts of the default window are kept drawn",
+            code="busy",
+            headers={"Retry-After": str(full.retry_after)},
+        ) from None
     CACHE_LOOKUPS.labels(chart, "miss" if drawn else "hit").inc()
     return Response(
         png, media_type="image/png", headers={"Cache-Control": "public, max-age=300", "X-Model-Version": loaded.id}
@@ -84,7 +95,8 @@ def _timed(chart: str, key: tuple[Hashable, ...], draw: Callable[[], bytes]) -> 
     description=(
         "The daily expected number of weapons tests with the 80% band of the simulated paths, the window shaded and "
         "election day marked, and the weekly counts of the two years to the data cutoff beneath. "
-        "Drawn once per model version and window, then served from memory."
+        "Drawn once per model version and named window, then served from memory; while too many charts wait to be "
+        "drawn the answer is 503 with Retry-After."
     ),
     response_class=Response,
     responses={**PNG, **error_responses(404, 422, 503)},
@@ -97,7 +109,7 @@ async def election_forecast_png(loaded: Loaded, holder: Holder, query: ElectionC
         forecast = loaded.forecaster.answer(query.window_query)
         return window_chart_png(loaded.forecaster, forecast, holder.chart_events(loaded), election.date)
 
-    key = ("forecast.png", election.id, election.date, spec.days_before, spec.days_after)
+    key = ("forecast.png", election.id, election.date, spec.days_before, spec.days_after)  # a preset's days
     return await _chart(loaded, "forecast", key, draw)
 
 

@@ -39,8 +39,10 @@ def test_the_election_chart_is_a_png_drawn_once_per_version(client: TestClient, 
     again = client.get(f"/v1/elections/{ELECTION}/forecast.png")
     assert again.content == first.content
     assert charts.CACHE_LOOKUPS.labels("forecast", "hit")._value.get() == hits_before + 1
-    other_window = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"days_before": 10, "days_after": 10})
+    other_window = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "quarter"})
     assert other_window.status_code == 200 and other_window.content != first.content
+    named_default = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "default"})
+    assert named_default.content == first.content
 
 
 def test_the_reliability_diagram(client: TestClient) -> None:
@@ -54,8 +56,12 @@ def test_chart_errors_have_the_api_shape(client: TestClient) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "election_id"
     past = client.get("/v1/elections/kr-legislative-2024-04-10/forecast.png")
     assert past.status_code == 422 and past.json()["error"]["field"] == "election_id"
-    too_wide = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"days_before": 400})
-    assert too_wide.status_code == 422 and too_wide.json()["error"]["field"] == "days_before"
+    # Any window but a named one would be a new drawing per request: refused.
+    free = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"days_before": 29})
+    assert free.status_code == 422 and free.json()["error"]["field"] == "days_before"
+    assert "window=default|two_weeks|quarter" in free.json()["error"]["message"]
+    unknown = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "decade"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "window"
 
 
 def test_charts_are_drawn_in_a_worker_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +78,7 @@ def test_charts_are_drawn_in_a_worker_thread(client: TestClient, monkeypatch: py
         return original(*args, **kwargs)
 
     monkeypatch.setattr(charts, "window_chart_png", spy)
-    answer = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"days_before": 20, "days_after": 3})
+    answer = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "two_weeks"})
     assert answer.status_code == 200
     assert len(seen) == 1 and seen[0][1] is False, f"drawn on the event loop: {seen}"
 
@@ -102,3 +108,69 @@ def test_a_swap_drops_the_cached_charts(fresh_store: Store, trained_artifact: Pa
     assert charts.CACHE_LOOKUPS.labels("forecast", "miss")._value.get() == misses + 1
     # The same artifact under a new version id: the same figure, drawn again for the new version.
     assert after.content == before.content
+
+
+def test_a_full_drawing_queue_answers_503_with_retry_after(fresh_store: Store) -> None:
+    with running_app(fresh_store.url, chart_queue_size=1) as client:
+        started, release = threading.Event(), threading.Event()
+        original = charts.window_chart_png
+
+        def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started.set()
+            release.wait(WAIT_SECONDS)
+            return original(*args, **kwargs)
+
+        answers: list[int] = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(charts, "window_chart_png", slow)
+            first = threading.Thread(
+                target=lambda: answers.append(client.get(f"/v1/elections/{ELECTION}/forecast.png").status_code)
+            )
+            first.start()
+            assert started.wait(WAIT_SECONDS)
+            busy = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "quarter"})
+            release.set()
+            first.join(WAIT_SECONDS)
+        assert busy.status_code == 503 and busy.json()["error"]["code"] == "busy"
+        assert int(busy.headers["retry-after"]) >= 1
+        assert answers == [200]
+        later = client.get(f"/v1/elections/{ELECTION}/forecast.png", params={"window": "quarter"})
+        assert later.status_code == 200
+
+
+def test_a_failed_drawing_leaves_the_queue() -> None:
+    from service.model_holder import ChartCache, ChartQueueFull
+
+    cache = ChartCache(queue_size=1)
+
+    async def broken() -> bytes:
+        raise RuntimeError("matplotlib fell over")
+
+    async def fine() -> bytes:
+        return b"png"
+
+    async def scenario() -> None:
+        for attempt in range(3):  # before the fix the first failure's key stayed queued: the second was 503
+            with pytest.raises(RuntimeError):
+                await cache.get(("chart", attempt), broken)
+            assert cache.waiting == 0
+        assert await cache.get(("chart", "good"), fine) == (b"png", True)
+        assert await cache.get(("chart", "good"), fine) == (b"png", False)
+
+        gate = asyncio.Event()
+
+        async def held() -> bytes:
+            await gate.wait()
+            return b"held"
+
+        drawing = asyncio.ensure_future(cache.get(("chart", "held"), held))
+        await asyncio.sleep(0)
+        with pytest.raises(ChartQueueFull):
+            await cache.get(("chart", "other"), fine)
+        same = asyncio.ensure_future(cache.get(("chart", "held"), held))  # waits for the drawing, not queued
+        await asyncio.sleep(0)
+        gate.set()
+        assert await drawing == (b"held", True) and await same == (b"held", False)
+        assert cache.waiting == 0
+
+    asyncio.run(scenario())

@@ -92,7 +92,7 @@ def test_request_ids_are_taken_or_made_and_returned(client: TestClient) -> None:
 def test_log_lines_are_json_with_the_request_id(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     # A window of its own, so that the chart is drawn in this test (not served from the cache).
-    params = {"days_before": 29, "days_after": 31}
+    params = {"window": "quarter"}
     answer = client.get(
         f"/v1/elections/{ELECTION}/forecast.png", params=params, headers={"X-Request-ID": "chart-request-1"}
     )
