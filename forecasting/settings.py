@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # A retrain lock whose heartbeat stops (the process was killed) is free after this many seconds;
     # on the same host it is free as soon as its process is gone.
     retrain_lock_seconds: float = 120.0
+    # A retrain job started by the service is stopped, with its workers, after this many seconds.
+    retrain_timeout_seconds: float = 7200.0
     # The window around an election that is forecast by default (the API) and recorded in the forecast ledger.
     default_days_before: int = 30
     default_days_after: int = 30

@@ -284,6 +284,7 @@ class ModelHolder:
                 env=self.child_env,
                 requested_by="service start-up",
                 if_no_active=True,
+                timeout_seconds=self.settings.retrain_timeout_seconds,
             )
         except retrain_jobs.RetrainBusy as busy:
             log.info("no active version yet; another process is training one (%s)", busy)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -190,9 +192,25 @@ def cutoff_for(window: BacktestWindow, horizon: int) -> date:
 _worker_history: History | None = None
 
 
-def _init_worker(history: History) -> None:
+def _init_worker(history: History, parent: int | None = None) -> None:
+    """`parent`: the pid of the process that started this worker (read there: here it may already be gone)."""
     global _worker_history
     _worker_history = history
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker process ends as soon as the retrain that started it is gone (killed, crashed), never outliving it.
+
+    Without this, a killed retrain left its workers computing (and holding its output pipe open).
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _forecast_window(
@@ -241,7 +259,7 @@ def run_backtest(
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(history,)
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(history, os.getpid())
         ) as pool:
             for window_id, horizon, samples, failures in pool.map(_forecast_window, tasks, chunksize=1):
                 results[(window_id, horizon)] = (samples, failures)

@@ -9,6 +9,8 @@ job in this process's metrics (`forecasting.lifecycle.metrics.observe_job`).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -56,12 +58,15 @@ def start_retrain_job(
     env: dict[str, str],
     requested_by: str = "api",
     if_no_active: bool = False,
+    timeout_seconds: float | None = None,
 ) -> Job:
     """Queue a retrain job and start its process; RetrainBusy if one is already running.
 
-    The process runs in its own session (signals to this process do not reach
-    it) and a watcher thread records its exit, so a crash is reported on the
-    job even when the process could not say so itself.
+    The process runs in its own session and process group (signals to this
+    process do not reach it) and a watcher thread records its exit, so a crash
+    is reported on the job even when the process could not say so itself. When
+    the process ends, or runs past `timeout_seconds`, the watcher kills what is
+    left of its group (its backtest workers), so nothing outlives a job.
     """
     arguments = {
         "promote": promote,
@@ -98,22 +103,45 @@ def start_retrain_job(
         raise
     with write_transaction(factory) as session:
         set_process(session, job.id, process.pid)
-    threading.Thread(target=_watch, args=(factory, job.id, process), name=f"watch-{job.id}", daemon=True).start()
+    threading.Thread(
+        target=_watch, args=(factory, job.id, process, timeout_seconds), name=f"watch-{job.id}", daemon=True
+    ).start()
     with factory() as session:
         return get_job(session, job.id) or job
 
 
-def _watch(factory: sessionmaker[Session], job_id: str, process: subprocess.Popen[str]) -> None:
+# After SIGTERM, how long the group has to stop before SIGKILL.
+TERMINATE_GRACE_SECONDS = 10.0
+
+
+def _watch(
+    factory: sessionmaker[Session], job_id: str, process: subprocess.Popen[str], timeout_seconds: float | None
+) -> None:
     tail: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        tail = (tail + [line])[-40:]
-    code = process.wait()
-    message = (
-        f"the retrain process exited with code {code} without finishing its job"
-        if code >= 0
-        else f"the retrain process was killed by signal {-code}; the active version is unchanged"
-    )
+    reader = threading.Thread(target=_read_output, args=(process, tail), name=f"output-{job_id}", daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        code = process.wait(timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        kill_group(process.pid, signal.SIGTERM)
+        try:
+            code = process.wait(timeout=TERMINATE_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            kill_group(process.pid, signal.SIGKILL)
+            code = process.wait()
+    kill_group(process.pid, signal.SIGKILL)  # whatever the retrain left behind (workers) goes with it
+    reader.join(timeout=TERMINATE_GRACE_SECONDS)  # the pipe closes once the group is gone
+    if timed_out:
+        message = (
+            f"the retrain process ran longer than {timeout_seconds:g} s and was stopped with its workers; "
+            "the active version is unchanged"
+        )
+    elif code >= 0:
+        message = f"the retrain process exited with code {code} without finishing its job"
+    else:
+        message = f"the retrain process was killed by signal {-code}; the active version is unchanged"
     try:
         with write_transaction(factory) as session:
             output_tail = "".join(tail) if code else None
@@ -122,6 +150,22 @@ def _watch(factory: sessionmaker[Session], job_id: str, process: subprocess.Pope
     except SQLAlchemyError:
         return  # the store is down; settle_stale_jobs will close the row later
     _observe_finished(factory, job_id)
+
+
+def _read_output(process: subprocess.Popen[str], tail: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        tail.append(line)
+        del tail[:-40]
+
+
+def kill_group(group: int, signal_number: int) -> bool:
+    """Signal every process of a process group; False when none is left."""
+    try:
+        os.killpg(group, signal_number)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _observe_finished(factory: sessionmaker[Session], job_id: str) -> None:

@@ -74,6 +74,7 @@ def retrain(
         cutoff=body.cutoff,
         env=child_environment(settings),
         requested_by="api",
+        timeout_seconds=settings.retrain_timeout_seconds,
     )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobOut.model_validate(job)

@@ -165,3 +165,80 @@ def test_with_no_active_version_the_app_trains_one_then_serves_it(backend: str, 
 def _job_id(response) -> str:  # type: ignore[no-untyped-def]
     message = response.json()["error"]["message"]
     return message.split("retrain job ")[1].split(",")[0]
+
+
+def _group_members(group: int) -> list[int]:
+    """The live processes of a process group (from /proc; zombies are not counted)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(entry))
+    return members
+
+
+def test_killing_the_retrain_process_alone_takes_its_workers_with_it(fresh_store: Store) -> None:
+    # Two backtest workers; only the retrain process is killed, as `kill PID` would (not its group).
+    with running_app(
+        fresh_store.url, training_models="climatology,trailing_year", backtest_since=None, backtest_workers=2
+    ) as client:
+        job = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth()).json()
+        with fresh_store.factory() as session:
+            pid = wait_for(lambda: (found := jobs.get_job(session, job["id"])) and found.pid, "the job's process id")
+        wait_for(lambda: len(_group_members(pid)) >= 3, "the retrain and its two backtest workers")
+        os.kill(pid, signal.SIGKILL)
+        failed = finished_job(client, job["id"])
+        assert failed["status"] == "failed" and failed["version_id"] is None, failed
+        # Before the fix both workers kept computing, and the watcher waited on their end of the output pipe.
+        wait_for(lambda: not _group_members(pid), "the workers to exit with their retrain")
+
+
+def test_a_retrain_past_its_timeout_is_stopped_with_its_workers(fresh_store: Store) -> None:
+    with running_app(
+        fresh_store.url,
+        training_models="climatology,trailing_year",
+        backtest_since=None,
+        backtest_workers=2,
+        retrain_timeout_seconds=4,
+    ) as client:
+        job = client.post("/v1/models/retrain", json={"promote": "always"}, headers=auth()).json()
+        with fresh_store.factory() as session:
+            pid = wait_for(lambda: (found := jobs.get_job(session, job["id"])) and found.pid, "the job's process id")
+        failed = finished_job(client, job["id"])  # a retrain of this size takes far longer than 4 s
+        assert failed["status"] == "failed" and failed["version_id"] is None, failed
+        wait_for(lambda: not _group_members(pid), "the retrain and its workers to be stopped")
+        assert client.get("/readyz").status_code == 200
+
+
+def test_backtest_workers_exit_when_a_cli_retrain_is_killed(fresh_store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No watcher here (a cron or hand-run `provocast retrain`): the workers notice their parent is gone."""
+    import subprocess
+    import sys
+
+    from tests.faults.live_server import server_environment
+
+    env = server_environment(
+        fresh_store.url, training_models="climatology,trailing_year", backtest_since=None, backtest_workers=2
+    )
+    log = (tmp_path / "retrain.log").open("w")
+    retrain = subprocess.Popen(
+        [sys.executable, "-m", "forecasting.cli", "retrain", "--promote", "never"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: len(_group_members(retrain.pid)) >= 3, "the retrain and its two backtest workers")
+        retrain.kill()
+        retrain.wait()
+        wait_for(lambda: not _group_members(retrain.pid), "the workers to exit with their parent")
+    finally:
+        os.killpg(retrain.pid, signal.SIGKILL) if _group_members(retrain.pid) else None
+        log.close()
