@@ -33,6 +33,11 @@ RUN /opt/provocast/bin/pip install --no-deps /src \
 FROM ${PYTHON_IMAGE}
 
 ARG APP_UID=10001
+# tini as PID 1: it reaps orphans and passes signals on, so a stopped container takes every process with it
+# (uvicorn's workers, a retrain job and its backtest workers), not just the first.
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid "${APP_UID}" provocast \
  && useradd --system --uid "${APP_UID}" --gid provocast --home-dir /home/provocast --create-home \
         --shell /usr/sbin/nologin provocast
@@ -52,6 +57,8 @@ ENV PATH=/opt/provocast/bin:${PATH} \
     PROVOCAST_HOST=0.0.0.0 \
     PROVOCAST_PORT=8000 \
     PROVOCAST_WORKERS=2 \
+    PROVOCAST_LIMIT_CONCURRENCY=200 \
+    PROVOCAST_KEEP_ALIVE_SECONDS=5 \
     PROVOCAST_RETRAIN_CRON="0 3 * * *"
 
 WORKDIR /app/work
@@ -64,5 +71,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PROVOCAST_PORT', '8000'), timeout=4)"
 
-ENTRYPOINT ["provocast-entrypoint"]
+ENTRYPOINT ["tini", "--", "provocast-entrypoint"]
 CMD ["serve"]

@@ -66,11 +66,19 @@ case "$command" in
     serve)
         workers=${PROVOCAST_WORKERS:-2}
         port=${PROVOCAST_PORT:-8000}
+        concurrency=${PROVOCAST_LIMIT_CONCURRENCY:-200}
+        keep_alive=${PROVOCAST_KEEP_ALIVE_SECONDS:-5}
         positive_integer PROVOCAST_WORKERS "$workers"
         positive_integer PROVOCAST_PORT "$port"
+        positive_integer PROVOCAST_LIMIT_CONCURRENCY "$concurrency"
+        positive_integer PROVOCAST_KEEP_ALIVE_SECONDS "$keep_alive"
         prepare_store
         say "serving on ${PROVOCAST_HOST:-0.0.0.0}:$port with $workers worker(s)"
-        exec uvicorn service.main:app --host "${PROVOCAST_HOST:-0.0.0.0}" --port "$port" --workers "$workers" "$@"
+        # Past --limit-concurrency connections per worker uvicorn answers 503 at once instead of queueing them;
+        # an idle keep-alive connection is closed after --timeout-keep-alive seconds. X-Forwarded-For is believed
+        # only from FORWARDED_ALLOW_IPS (uvicorn's own variable; 127.0.0.1 unless set): the proxy in front.
+        exec uvicorn service.main:app --host "${PROVOCAST_HOST:-0.0.0.0}" --port "$port" --workers "$workers" \
+            --limit-concurrency "$concurrency" --timeout-keep-alive "$keep_alive" --proxy-headers "$@"
         ;;
     migrate)
         prepare_store

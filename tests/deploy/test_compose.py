@@ -195,6 +195,15 @@ def test_one_published_port_the_proxy_in_front_of_the_replicas(resolved: dict) -
     port = env_settings(dockerfile_instructions())["PROVOCAST_PORT"]
     assert re.search(rf"set \$\w+ http://api:{port};", config), "nginx must proxy to the api service's port"
     assert "resolver 127.0.0.11" in config, "re-resolving the name is what spreads requests over new replicas"
+    for directive in ("limit_req_zone", "limit_conn_zone", "client_header_timeout", "large_client_header_buffers"):
+        assert re.search(rf"^\s*{directive} ", config, re.MULTILINE), f"nginx without {directive}"
+    assert re.search(r"^\s*limit_req zone=", config, re.MULTILINE) and re.search(
+        r"^\s*limit_conn ", config, re.MULTILINE
+    )
+    # The client's address replaces X-Forwarded-For, and uvicorn believes it only from the proxy's fixed address.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert services["api"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
 
 
 def test_interpolation_follows_the_compose_rules() -> None:

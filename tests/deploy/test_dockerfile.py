@@ -132,6 +132,11 @@ def test_entrypoint_is_the_script_in_exec_form_and_serves_by_default(final_stage
     command = [i for i in final_stage if i.keyword == "CMD"][-1]
     program = json.loads(entrypoint.arguments)  # exec form, so signals reach the process directly
     assert json.loads(command.arguments) == ["serve"]
+    # tini is PID 1: it reaps orphans and forwards signals, so a stop takes every process of the container.
+    assert program[:2] == ["tini", "--"], program
+    program = program[2:]
+    installs = " ".join(i.arguments for i in final_stage if i.keyword == "RUN")
+    assert "install" in installs and " tini" in installs
     copies = [shlex.split(i.arguments) for i in final_stage if i.keyword == "COPY"]
     installed_as = [c[-1] for c in copies if c[0] == "deploy/entrypoint.sh"]
     assert installed_as and program[0] in {installed_as[0], installed_as[0].rsplit("/", 1)[-1]}
@@ -146,6 +151,9 @@ def test_workers_port_and_schedule_are_settings(final_stage: list[Instruction]) 
     assert parse_cron(env["PROVOCAST_RETRAIN_CRON"])
     script = ENTRYPOINT.read_text(encoding="utf-8")
     assert '--workers "$workers"' in script and "PROVOCAST_WORKERS" in script
+    # Limits uvicorn enforces itself: connections per worker and idle keep-alive; forwarded headers from the proxy.
+    assert int(env["PROVOCAST_LIMIT_CONCURRENCY"]) >= 1 and int(env["PROVOCAST_KEEP_ALIVE_SECONDS"]) >= 1
+    assert '--limit-concurrency "$concurrency"' in script and '--timeout-keep-alive "$keep_alive"' in script
 
 
 def test_dockerignore_admits_what_the_dockerfile_copies_and_keeps_secrets_out(instructions: list[Instruction]) -> None:
