@@ -41,7 +41,7 @@ def only_container(pod_spec: dict) -> dict:
 
 
 def test_the_manifests_hold_a_cronjob_a_deployment_and_a_service(objects: dict[str, dict]) -> None:
-    assert set(objects) == {"CronJob", "Deployment", "Service"}
+    assert set(objects) == {"CronJob", "Deployment", "Service", "Ingress", "ConfigMap", "NetworkPolicy"}
     assert objects["CronJob"]["apiVersion"] == "batch/v1"
     assert objects["Deployment"]["apiVersion"] == "apps/v1"
     assert objects["Service"]["apiVersion"] == "v1"
@@ -96,3 +96,24 @@ def test_pods_run_as_the_images_non_root_user(objects: dict[str, dict], kind: st
     assert security["runAsUser"] == image_user_id()
     container = only_container(template["template"]["spec"])
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_outside_traffic_crosses_nginx_with_its_limits(objects: dict[str, dict]) -> None:
+    service = objects["Service"]["spec"]
+    assert service.get("type", "ClusterIP") == "ClusterIP", "the Service is not exposed; the Ingress is"
+    ingress = objects["Ingress"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": objects["Service"]["metadata"]["name"], "port": {"name": "http"}}
+    annotations = ingress["metadata"]["annotations"]
+    for limit in ("limit-rps", "limit-connections", "proxy-body-size"):
+        assert f"nginx.ingress.kubernetes.io/{limit}" in annotations, limit
+    controller = objects["ConfigMap"]["data"]
+    assert int(controller["client-header-timeout"]) <= 10 and controller["large-client-header-buffers"] == "4 8k"
+    assert controller["use-forwarded-headers"] == "false"
+    policy = objects["NetworkPolicy"]["spec"]
+    labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    env = {e["name"]: e["value"] for e in only_container(objects["Deployment"]["spec"]["template"]["spec"])["env"]}
+    assert env["FORWARDED_ALLOW_IPS"] != "*"
