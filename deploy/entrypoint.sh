@@ -2,7 +2,7 @@
 # The image's entrypoint. The first argument picks what the container does:
 #
 #   serve [UVICORN OPTIONS]   migrate and seed the store, then run the HTTP service (uvicorn, PROVOCAST_WORKERS workers)
-#   migrate                   migrate and seed the store, then exit (a one-shot job before a rollout)
+#   migrate                   migrate and seed the store (and grant PROVOCAST_APP_ROLE row access), then exit
 #   retrain [OPTIONS]         one retrain, then exit (for a Kubernetes CronJob): `provocast retrain OPTIONS`
 #   retrain-scheduler [OPTS]  retrain on the cron schedule PROVOCAST_RETRAIN_CRON, in this one process
 #   anything else             run as a command, e.g. `provocast events list` or `sh`
@@ -82,6 +82,9 @@ case "$command" in
         ;;
     migrate)
         prepare_store
+        if [ -n "${PROVOCAST_APP_ROLE:-}" ]; then
+            with_store_retry provocast db grant "$PROVOCAST_APP_ROLE"
+        fi
         ;;
     retrain)
         exec provocast retrain "$@"

@@ -30,6 +30,7 @@ from forecasting.store.db import (
 from forecasting.store.migrations.runner import (
     current_revision,
     downgrade_schema,
+    grant_app_role,
     head_revision,
     new_revision,
     require_current_schema,
@@ -136,6 +137,20 @@ def _confirm_downgrade(where: str, before: str | None, revision: str) -> None:
         fail(f"{question}: nothing done; pass --yes to confirm without a terminal")
     if not typer.confirm(question, default=False):
         fail("nothing done", BAD_INPUT)
+
+
+@db_app.command("grant")
+@reports_errors
+def grant_command(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the service and the jobs connect as.")],
+) -> None:
+    """Give the app role row access only (no DDL, TRUNCATE or trigger changes); run as the owner that migrates."""
+    engine = create_store_engine(get_settings().database_url)
+    try:
+        schema = grant_app_role(engine, role)
+    finally:
+        engine.dispose()
+    typer.echo(f"{display_url(engine)}: {role} may read and write rows in schema {schema}; no DDL, no TRUNCATE")
 
 
 @db_app.command("current")

@@ -39,7 +39,7 @@ from tests.deploy.conftest import (
     load_yaml,
 )
 
-REQUIRED_SETTINGS = ("POSTGRES_PASSWORD", "PROVOCAST_API_TOKEN")
+REQUIRED_SETTINGS = ("POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD", "PROVOCAST_API_TOKEN")
 
 
 def env_example() -> dict[str, str]:
@@ -151,12 +151,21 @@ def test_every_provocast_service_uses_the_postgres_service(resolved: dict) -> No
     db = resolved["services"]["db"]
     postgres = environment_of(db)
     for name, service in provocast_services(resolved).items():
-        url = make_url(environment_of(service)["PROVOCAST_DATABASE_URL"])
+        environment = environment_of(service)
+        url = make_url(environment["PROVOCAST_DATABASE_URL"])
         assert url.drivername == "postgresql+psycopg", name
         assert (url.host, url.port) == ("db", 5432), name
-        assert url.username == postgres["POSTGRES_USER"], name
-        assert url.password == postgres["POSTGRES_PASSWORD"] == env_example()["POSTGRES_PASSWORD"], name
         assert url.database == postgres["POSTGRES_DB"], name
+        if name == "migrate":  # the owner migrates, then grants the app role row access
+            assert url.username == postgres["POSTGRES_USER"], name
+            assert url.password == postgres["POSTGRES_PASSWORD"] == env_example()["POSTGRES_PASSWORD"], name
+            assert environment["PROVOCAST_APP_ROLE"] == "provocast_app"
+        else:  # everything else connects as the app role: rows only
+            assert url.username == "provocast_app", name
+            assert url.password == postgres["POSTGRES_APP_PASSWORD"] == env_example()["POSTGRES_APP_PASSWORD"], name
+    init = next(v for v in db["volumes"] if v.endswith("/docker-entrypoint-initdb.d/10-app-role.sh:ro"))
+    script = (PROJECT_ROOT / init.split(":")[0]).read_text(encoding="utf-8")
+    assert "CREATE ROLE provocast_app LOGIN" in script and "POSTGRES_APP_PASSWORD" in script
 
 
 def test_secrets_come_from_the_env_file_or_environment_never_the_compose_file(raw: dict) -> None:

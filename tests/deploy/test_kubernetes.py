@@ -41,7 +41,7 @@ def only_container(pod_spec: dict) -> dict:
 
 
 def test_the_manifests_hold_a_cronjob_a_deployment_and_a_service(objects: dict[str, dict]) -> None:
-    assert set(objects) == {"CronJob", "Deployment", "Service", "Ingress", "ConfigMap", "NetworkPolicy"}
+    assert set(objects) == {"CronJob", "Deployment", "Service", "Ingress", "ConfigMap", "NetworkPolicy", "Job"}
     assert objects["CronJob"]["apiVersion"] == "batch/v1"
     assert objects["Deployment"]["apiVersion"] == "apps/v1"
     assert objects["Service"]["apiVersion"] == "v1"
@@ -86,7 +86,17 @@ def test_service_selects_the_api_pods(objects: dict[str, dict]) -> None:
     assert service["ports"][0]["targetPort"] == "http"
 
 
-@pytest.mark.parametrize("kind", ["CronJob", "Deployment"])
+def test_the_owner_migrates_and_grants_the_app_role(objects: dict[str, dict]) -> None:
+    job = only_container(objects["Job"]["spec"]["template"]["spec"])
+    assert job["args"] == ["migrate"] and {"secretRef": {"name": "provocast-owner"}} in job["envFrom"]
+    assert {e["name"]: e["value"] for e in job["env"]}["PROVOCAST_APP_ROLE"] == "provocast_app"
+    for kind in ("Deployment", "CronJob"):
+        spec = objects[kind]["spec"]
+        pod = (spec["jobTemplate"]["spec"] if kind == "CronJob" else spec)["template"]["spec"]
+        assert {"secretRef": {"name": "provocast"}} in only_container(pod)["envFrom"], kind
+
+
+@pytest.mark.parametrize("kind", ["CronJob", "Deployment", "Job"])
 def test_pods_run_as_the_images_non_root_user(objects: dict[str, dict], kind: str) -> None:
     template = objects[kind]["spec"]
     if kind == "CronJob":

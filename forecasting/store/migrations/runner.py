@@ -20,6 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from forecasting.domain.records import RecordError
 from forecasting.store.db import StoreUnavailable, create_store_engine, describe_error, display_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -92,3 +93,43 @@ def new_revision(url: str, message: str, autogenerate: bool = True) -> Path:
         engine.dispose()
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
+
+
+# What the app role may not do even on the tables it uses: delete ledger entries (a trigger refuses it too),
+# change or delete the deletion audit, or write the schema's bookkeeping.
+APP_ROLE_REVOKES = (
+    "REVOKE DELETE ON forecast_ledger FROM {role}",
+    "REVOKE UPDATE, DELETE ON event_deletions FROM {role}",
+    "REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+)
+
+
+def grant_app_role(engine: Engine, role: str) -> str:
+    """Give `role` (PostgreSQL) what the service and the jobs need, run as the owner after `upgrade_schema`.
+
+    Reads and writes of rows (SELECT, INSERT, UPDATE, DELETE) on the current schema's tables and sequences, now
+    and for tables later migrations add; no DDL, no TRUNCATE, no trigger changes (only an owner may alter a
+    table or its triggers). Returns the schema granted on.
+    """
+    if engine.dialect.name != "postgresql":
+        raise RecordError(
+            "role", f"{display_url(engine)}: roles are PostgreSQL's; a SQLite store is guarded by its file's permissions"
+        )
+    quoted = engine.dialect.identifier_preparer.quote(role)
+    with engine.begin() as connection:
+        schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+        owner = connection.exec_driver_sql("SELECT current_user").scalar_one()
+        if role == owner:
+            raise RecordError("role", f"{role!r} is the owner that migrates; the app role must be another role")
+        target = engine.dialect.identifier_preparer.quote(schema)
+        statements = [
+            f"GRANT USAGE ON SCHEMA {target} TO {quoted}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {target} TO {quoted}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {target} TO {quoted}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {target} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {target} GRANT USAGE, SELECT ON SEQUENCES TO {quoted}",
+            *(revoke.format(role=quoted) for revoke in APP_ROLE_REVOKES),
+        ]
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    return str(schema)
