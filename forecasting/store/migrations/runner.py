@@ -113,7 +113,8 @@ def grant_app_role(engine: Engine, role: str) -> str:
     """
     if engine.dialect.name != "postgresql":
         raise RecordError(
-            "role", f"{display_url(engine)}: roles are PostgreSQL's; a SQLite store is guarded by its file's permissions"
+            "role",
+            f"{display_url(engine)}: roles are PostgreSQL's; a SQLite store is guarded by its file's permissions",
         )
     quoted = engine.dialect.identifier_preparer.quote(role)
     with engine.begin() as connection:
