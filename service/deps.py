@@ -102,6 +102,17 @@ ReadSession = Annotated[Session, Depends(_read_session)]
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 
 
+def carries_token(request: Request) -> bool:
+    """Whether the request carries the configured bearer token (never raises)."""
+    configured = app_state(request).settings.api_token
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (
+        bool(configured)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), (configured or "").encode())
+    )
+
+
 async def require_token(request: Request) -> None:
     """Writes need `Authorization: Bearer <PROVOCAST_API_TOKEN>`; with no token configured, none are allowed."""
     configured = app_state(request).settings.api_token

@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecasting.domain.records import ElectionRecord
 from forecasting.lifecycle import ledger
 from service.answers import answer_upcoming
-from service.deps import AppState, app_state, child_environment, open_store
+from service.deps import AppState, app_state, child_environment, open_store, require_token
 from service.errors import install_error_handlers
-from service.limits import BodyLimitMiddleware
+from service.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from service.model_holder import LoadedModel, ModelHolder
 from service.observability import ObservabilityMiddleware, ServiceLogging, configure_uvicorn_logging, metrics_router
 from service.queries import upcoming_query
 from service.routes import ROUTERS
-from service.settings import ServiceSettings
+from service.routes.dashboard import DOCS_ASSETS, DOCS_ASSETS_URL
+from service.settings import ServiceSettings, token_problem
 
 DESCRIPTION = """
 Forecasts of North Korean weapons tests (ballistic and cruise missiles, nuclear devices, satellite launches,
@@ -56,6 +57,9 @@ def operation_id(route: APIRoute) -> str:
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
+    problem = token_problem(settings.api_token)
+    if problem:
+        raise SystemExit(f"error: {problem}")
     configure_uvicorn_logging(settings.log_format)
     service_logging = ServiceLogging(settings.log_format, settings.log_level)
 
@@ -106,14 +110,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # /docs and /redoc are the dashboard router's, with assets served here (no CDN)
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware)  # outermost: every request gets its id, access line and metrics
     for router in ROUTERS:
         app.include_router(router)
-    app.include_router(metrics_router(lambda request: app_state(request).holder.current))
+    guard = None if settings.metrics_public else require_token
+    app.include_router(metrics_router(lambda request: app_state(request).holder.current, guard))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS_URL, DOCS_ASSETS, name="docs-assets")
     _state_configured_limits(app, settings)
     return app
 

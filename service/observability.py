@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -317,9 +317,10 @@ def multiprocess_directory() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def metrics_router(current_model: Callable[[Request], Any]) -> APIRouter:
-    """`GET /metrics`: this process's metrics, or every worker's added up in multiprocess mode."""
-    router = APIRouter()
+def metrics_router(current_model: Callable[[Request], Any], guard: Callable[..., Any] | None = None) -> APIRouter:
+    """`GET /metrics`: this process's metrics, or every worker's added up in multiprocess mode; behind `guard`
+    (the bearer-token check) when one is given."""
+    router = APIRouter(dependencies=[Depends(guard)] if guard else [])
 
     @router.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

@@ -6,6 +6,10 @@ from typing import Literal
 
 from forecasting.settings import Settings
 
+MIN_TOKEN_LENGTH = 24
+# Tokens from the examples (deploy/env.example) and other words no one should deploy with.
+PLACEHOLDER_TOKENS = frozenset({"change-me", "change-me-too", "changeme", "secret", "token", "password", "test"})
+
 
 class ServiceSettings(Settings):
     """Read from the environment with the PROVOCAST_ prefix, like every other setting."""
@@ -29,3 +33,22 @@ class ServiceSettings(Settings):
     # Log lines on stderr: "json" (one object per line, for log collectors) or "text" (for a terminal).
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
+    # /metrics needs the bearer token when false (set it false when the port is reachable from outside).
+    metrics_public: bool = True
+
+
+def token_problem(token: str | None) -> str | None:
+    """Why the service must not start with this write token (a placeholder, or too short), or None.
+
+    The message never repeats the token.
+    """
+    if not token:
+        return None
+    if token.strip().lower() in PLACEHOLDER_TOKENS or token.strip().lower().startswith("change-me"):
+        return "PROVOCAST_API_TOKEN is a placeholder from the examples; set a long random token"
+    if len(token) < MIN_TOKEN_LENGTH:
+        return (
+            f"PROVOCAST_API_TOKEN has {len(token)} characters; use at least {MIN_TOKEN_LENGTH}, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return None

@@ -14,8 +14,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from forecasting.lifecycle import ledger
@@ -50,6 +53,33 @@ KIND_NAMES = {
 
 log = logging.getLogger("provocast.service")
 router = APIRouter(include_in_schema=False)
+
+# Swagger UI and ReDoc, served by the app from the assets the fastapi-offline package ships (not from a CDN), so
+# that /docs and /redoc work offline and their pages load scripts from this origin only.
+DOCS_ASSETS_URL = "/docs-assets"
+DOCS_ASSETS = StaticFiles(directory=Path(fastapi_offline.__file__).resolve().parent / "static")
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=str(request.app.openapi_url),
+        title=f"{request.app.title} - API",
+        swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+    )
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=str(request.app.openapi_url),
+        title=f"{request.app.title} - API",
+        redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -106,7 +106,7 @@ class JobOut(BaseModel):
     message: str | None
     version_id: str | None = Field(description="The version the job stored, if any.")
     promoted: bool | None
-    output: list[str] = Field(description="The job's progress lines.")
+    output: list[str] = Field(description="The job's progress lines (empty unless the bearer token is sent).")
 
     @field_validator("output", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ from service.settings import ServiceSettings
 from tests.conftest import install_artifact, new_store
 from tests.fixtures import shipped_seeds_dir
 
-TOKEN = "test-token-5f1c"
+TOKEN = "test-token-5f1c-9d2e-4b7a-81c3"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # Quick retrains for tests that run one through the API: the same code path, fewer models and windows.
 FAST_TRAINING = {

@@ -163,3 +163,11 @@ def test_retrain_runs_are_counted_by_outcome_with_the_cause_logged(
     assert runs.labels("locked")._value.get() == locked + 1
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "RetrainFailed: the store holds no events" in errors[0].getMessage()
+
+
+def test_metrics_can_be_put_behind_the_token(store: Store) -> None:
+    with running_app(store.url, metrics_public=False) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer not-the-token-at-all-00000"}).status_code == 403
+        answer = client.get("/metrics", headers=auth())
+    assert answer.status_code == 200 and "provocast_http_requests_total" in answer.text

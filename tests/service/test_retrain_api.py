@@ -23,7 +23,7 @@ from tests.service.conftest import Store, auth, running_app, wait_for
 
 def finished_job(client: TestClient, job_id: str) -> dict:
     def done() -> dict | None:
-        body = client.get(f"/v1/jobs/{job_id}").json()
+        body = client.get(f"/v1/jobs/{job_id}", headers=auth()).json()
         return body if body["status"] in ("succeeded", "failed") else None
 
     return wait_for(done, f"job {job_id} to finish")
@@ -55,6 +55,9 @@ def test_a_retrain_through_the_api_is_served_without_a_restart(fresh_store: Stor
         new_version = done["version_id"]
         assert done["message"] == f"promoted {new_version} (retired {fresh_store.active.id})"
         assert any(line.startswith("stored candidate") for line in done["output"])
+        # Without the token the output (hosts, paths, traceback tails) is left out; the status is public.
+        public = client.get(f"/v1/jobs/{job['id']}").json()
+        assert public["output"] == [] and public["status"] == "succeeded" and public["message"] == done["message"]
 
         promoted_at = time.monotonic()
         after = wait_for(
@@ -83,7 +86,8 @@ def test_killing_a_retrain_mid_way_leaves_the_active_version_and_forecasts_uncha
             pid = wait_for(lambda: (found := jobs.get_job(session, job["id"])) and found.pid, "the job's process id")
         wait_for(
             lambda: any(
-                line.startswith("backtesting") for line in client.get(f"/v1/jobs/{job['id']}").json()["output"]
+                line.startswith("backtesting")
+                for line in client.get(f"/v1/jobs/{job['id']}", headers=auth()).json()["output"]
             ),
             "the retrain to start training",
         )
