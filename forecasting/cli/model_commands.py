@@ -205,6 +205,25 @@ def promote_command(
     typer.echo(f"promoted {version}{previous}")
 
 
+@models_app.command("prune")
+@reports_model_errors
+def prune_command(
+    keep: Annotated[int, typer.Option("--keep", min=0, help="How many of the newest versions to keep.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted; delete nothing.")] = False,
+) -> None:
+    """Delete old model versions (about 7 MB each); never the active one, nor one the forecast ledger cites."""
+    settings = get_settings()
+    with store_factory() as factory:
+        with DatabaseLock(factory, RETRAIN_LOCK, settings.retrain_lock_seconds) as lock:
+            with factory.begin() as session:
+                lock.ensure_held(session)
+                doomed = registry.prune_versions(session, keep, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for version in doomed:
+        typer.echo(f"{verb} {version.id} ({version.status}, {version.artifact_bytes / 1e6:.1f} MB)")
+    typer.echo(f"{verb} {len(doomed)} versions; kept the {keep} newest, the active one and those the ledger cites")
+
+
 def register(app: typer.Typer) -> None:
     app.command("retrain")(retrain_command)
     app.command("schedule")(schedule_command)

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
@@ -29,7 +29,7 @@ from forecasting.domain.vocabulary import VersionStatus
 from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport, config_to_dict
 from forecasting.serving.model_set import ARTIFACT_FORMAT, TrainedModelSet, loads
 from forecasting.store.columns import as_dataclass, utc_now
-from forecasting.store.tables import ModelVersionRow
+from forecasting.store.tables import LedgerEntryRow, ModelVersionRow
 
 
 class RegistryError(RuntimeError):
@@ -115,6 +115,21 @@ def get_version(session: Session, version_id: str, with_artifact: bool = False) 
 def active_version_id(session: Session) -> str | None:
     """The active version's id: a cheap query the service polls."""
     return session.scalar(select(ModelVersionRow.id).where(ModelVersionRow.status == VersionStatus.ACTIVE))
+
+
+def prune_versions(session: Session, keep: int, dry_run: bool = False) -> list[ModelVersion]:
+    """Delete all but the `keep` newest versions; never the active one, nor one the forecast ledger cites.
+
+    Returns the versions deleted (or, in a dry run, that would be). Run under the retrain lock.
+    """
+    if keep < 0:
+        raise ValueError("keep must be 0 or more")
+    versions = list_versions(session)
+    cited = set(session.scalars(select(LedgerEntryRow.version_id).distinct()))
+    doomed = [v for v in versions[keep:] if v.status != VersionStatus.ACTIVE and v.id not in cited]
+    if doomed and not dry_run:
+        session.execute(delete(ModelVersionRow).where(ModelVersionRow.id.in_([v.id for v in doomed])))
+    return doomed
 
 
 def active_version(session: Session, with_artifact: bool = True) -> ModelVersion | None:

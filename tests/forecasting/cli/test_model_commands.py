@@ -154,3 +154,43 @@ def test_schedule_runs_retrain_as_a_child_process(tmp_path: Path) -> None:
     assert "next run at" in out and "starting a retrain" in out and "run finished with exit code 0" in out
     [version] = versions(url)
     assert f"promoted {version.id}" in out
+
+
+def test_prune_keeps_the_newest_the_active_and_the_cited(seeded_env: str, trained_artifact: Path) -> None:
+    import time as clock
+
+    from sqlalchemy import text
+
+    from forecasting.store.db import write_transaction
+    from tests.conftest import install_artifact
+
+    engine = create_store_engine(seeded_env)
+    factory = create_session_factory(engine)
+    try:
+        made = []
+        for promote in (True, False, True, False, False):  # oldest first; the third is the active one
+            made.append(install_artifact(factory, trained_artifact, promote=promote).id)
+            clock.sleep(0.01)
+        cited, plain_old, active, older_candidate, newest = made
+        with write_transaction(factory) as session:
+            session.execute(
+                text(
+                    "INSERT INTO forecast_ledger (version_id, election_id, election_date, country, kind, window_start, "
+                    "window_end, event_group, model, data_cutoff, probability_any, expected_count, lower_80, upper_80, "
+                    "lower_95, upper_95, climatology_probability_any, recorded_at) VALUES (:v, 'e', '2028-04-12', "
+                    "'KR', 'legislative', '2028-03-13', '2028-05-12', 'weapons', 'climatology', '2026-08-20', 0.5, 1, "
+                    "0, 2, 0, 3, 0.5, '2026-12-01 00:00:00')"
+                ),
+                {"v": cited},
+            )
+    finally:
+        engine.dispose()
+    dry = invoke("models", "prune", "--keep", "1", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert len(versions(seeded_env)) == 5
+    result = invoke("models", "prune", "--keep", "1")
+    assert result.exit_code == 0, result.output
+    assert f"deleted {plain_old}" in result.stdout and f"deleted {older_candidate}" in result.stdout
+    assert {v.id for v in versions(seeded_env)} == {cited, active, newest}
+    assert invoke("models", "prune", "--keep", "0").exit_code == 0
+    assert {v.id for v in versions(seeded_env)} == {cited, active}
