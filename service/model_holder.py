@@ -130,6 +130,7 @@ class ModelHolder:
         self.child_env = child_env if child_env is not None else dict(os.environ)  # for the start-up retrain
         self.current: LoadedModel | None = None
         self.elections: dict[str, ElectionRecord] = {}
+        self.calendar_generation = 0
         self.active_id: str | None = None  # the registry's active version at the last poll
         self.load_error: str | None = None  # why the active version is not the one served
         self.store_error: str | None = None  # why the last poll could not read the store
@@ -173,11 +174,14 @@ class ModelHolder:
                     self._schema_checked = True
                 with self.factory() as session:
                     active_id = registry.active_version_id(session)
-                    self.elections = {e.id: e for e in list_elections(session)}
+                    elections = {e.id: e for e in list_elections(session)}
             except Exception as error:
                 self.store_error = _describe(error)
                 log.warning("registry poll: %s", self.store_error)
                 return
+            if elections != self.elections:
+                self.elections = elections
+                self.calendar_generation += 1  # the fast path's memoised bodies depend on the calendar
             self.store_error = None
             self.active_id = active_id
             if active_id is None:
@@ -201,8 +205,7 @@ class ModelHolder:
             return
         try:
             model_set = registry.load_model_set(version)
-            forecaster = Forecaster(model_set, version=version.id)
-            forecaster.warm()
+            forecaster = Forecaster(model_set, version=version.id)  # reads the stored answers: no simulation
         except Exception as error:
             # The artifact itself is at fault (it fails a check, or reads but cannot forecast): the same
             # bytes would fail again, so refuse the version once instead of retrying it at every poll.
