@@ -94,7 +94,7 @@ class WindowSource(Protocol):
     """Where one (group, model)'s answers come from: stored path answers (`PathAnswers`), or a model answered
     in closed form, which implements the same three reads. Day offsets count from the day after the cutoff."""
 
-    def window(self, first: int, stop: int) -> WindowStats: ...
+    def window(self, first: int, stop: int, intervals: bool = True, effect: bool = True) -> WindowStats: ...
 
     def daily(self, first: int, stop: int) -> tuple[Floats, Floats]: ...
 
@@ -145,8 +145,10 @@ class Forecaster:
         source = self._source(group, name)
         stats = source.window(first, stop)
         effect_name = name if stats.has_effect else self._effect_model_for(group)
-        effect_stats = stats if effect_name == name else self._source(group, effect_name).window(first, stop)
-        baseline = self._source(group, BASELINE).window(first, stop)
+        effect_stats = (
+            stats if effect_name == name else self._source(group, effect_name).window(first, stop, intervals=False)
+        )
+        baseline = self._source(group, BASELINE).window(first, stop, intervals=False, effect=False)
         expected, probability = source.daily(first, stop)
         notes = list(self._notes(group, name, start)) + self._effect_notes(group, effect_name)
         return ServedForecast(

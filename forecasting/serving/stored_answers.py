@@ -5,11 +5,11 @@ about, so each (event group, model) is simulated once, at training, from the
 day after the cutoff to the end of the forecast horizon. What is kept is
 compact and enough for any window the API allows:
 
-- the event days of every path as one sorted key array (path * horizon + day,
+- the event days of every path as one sorted key array (day * paths + path,
   a day with two events listed twice), uint32: the paths are sparse (tens of
-  event days in 1,100 days), so a path's total over any window is two
-  `np.searchsorted` calls, and P(any), the count intervals and P(any) without
-  elections are exact;
+  event days in 1,100 days), so a window's events are one slice found by two
+  binary searches, every path's total is a `bincount` of that slice, and
+  P(any), the count intervals and P(any) without elections are exact;
 - per day, the mean intensity across paths, with and without elections, and
   the 10th and 90th percentiles of the intensity (the charts' 80% band):
   expected counts and the election effect's ratio are sums of these, exact;
@@ -101,6 +101,7 @@ class PathAnswers:
         baseline_keys: Keys | None,
         daily_expected: Floats,
         daily_expected_without: Floats | None,
+        daily_probability: Floats,
         band_low: Floats,
         band_high: Floats,
         effect: EffectGrid | None,
@@ -112,44 +113,44 @@ class PathAnswers:
         self.baseline_keys = baseline_keys
         self.daily_expected = daily_expected
         self.daily_expected_without = daily_expected_without
+        self.daily_probability = daily_probability  # each day's share of paths with an event
         self.band_low = band_low
         self.band_high = band_high
         self.effect = effect
         self.effect_interval = effect_interval
-        # Derived on load (milliseconds): running sums of the daily means, and each day's share of paths with an event.
+        # Derived on load (microseconds): running sums of the daily means.
         self._expected_sums = _running(daily_expected)
         self._without_sums = None if daily_expected_without is None else _running(daily_expected_without)
-        first_of_day = np.ones(len(keys), dtype=bool)  # keys are sorted: a repeat follows its first
-        first_of_day[1:] = keys[1:] != keys[:-1]
-        distinct = keys[first_of_day]
-        self.daily_probability = np.bincount(distinct % horizon, minlength=horizon) / samples
-        self._path_starts = np.arange(samples, dtype=np.int64) * horizon
 
     @property
     def nbytes(self) -> int:
         arrays = (self.keys, self.baseline_keys, self.daily_expected, self.daily_expected_without, self.band_low)
         grid = 0 if self.effect is None else self.effect.lower.nbytes * 2
-        return sum(a.nbytes for a in arrays if a is not None) * 2 + grid + self._path_starts.nbytes
+        return sum(a.nbytes for a in arrays if a is not None) * 2 + grid
 
     def totals(self, first: int, stop: int, baseline: bool = False) -> npt.NDArray[np.int64]:
         """Each path's count over day offsets first..stop-1."""
         keys = self.baseline_keys if baseline else self.keys
         assert keys is not None
-        return np.searchsorted(keys, self._path_starts + stop) - np.searchsorted(keys, self._path_starts + first)
+        # Keys are day-major: the window's events are one slice, whatever the number of paths.
+        lower, upper = np.searchsorted(keys, np.array([first, stop], dtype=np.uint32) * np.uint32(self.samples))
+        return np.bincount(keys[lower:upper] % np.uint32(self.samples), minlength=self.samples)
 
-    def window(self, first: int, stop: int) -> WindowStats:
+    def window(self, first: int, stop: int, intervals: bool = True, effect: bool = True) -> WindowStats:
+        """The window's figures; `intervals` and `effect` False leave out what a caller does not read (cheaper)."""
         totals = self.totals(first, stop)
         expected = float(self._expected_sums[stop] - self._expected_sums[first])
         without = None if self._without_sums is None else float(self._without_sums[stop] - self._without_sums[first])
-        p_without = None if self.baseline_keys is None else float(np.mean(self.totals(first, stop, baseline=True) > 0))
-        lower = upper = None
-        if self.effect is not None:
+        p_without = lower = upper = None
+        if effect and self.baseline_keys is not None:
+            p_without = float(np.mean(self.totals(first, stop, baseline=True) > 0))
+        if effect and self.effect is not None:
             lower, upper = self.effect.at(first, stop - first)
         return WindowStats(
             samples=self.samples,
             probability_any=float(np.mean(totals > 0)),
             expected_count=expected,
-            intervals=[_interval(totals, level) for level in INTERVAL_LEVELS],
+            intervals=_intervals(totals) if intervals else [],
             expected_without=without,
             probability_any_without=p_without,
             effect_lower=lower,
@@ -186,6 +187,7 @@ class PathAnswers:
             baseline_keys=None if simulated.baseline_paths is None else _event_keys(simulated.baseline_paths),
             daily_expected=intensity.mean(axis=0),
             daily_expected_without=None if baseline is None else baseline.mean(axis=0),
+            daily_probability=(simulated.paths > 0).mean(axis=0),
             band_low=np.quantile(intensity, tail, axis=0).clip(min=0),
             band_high=np.quantile(intensity, 1 - tail, axis=0),
             effect=effect,
@@ -199,6 +201,7 @@ class PathAnswers:
             "effect_interval": self.effect_interval,
             "keys": pack_keys(self.keys),
             "daily_expected": pack(self.daily_expected),
+            "daily_probability": pack(self.daily_probability),
             "band_low": pack(self.band_low),
             "band_high": pack(self.band_high),
         }
@@ -241,6 +244,7 @@ class PathAnswers:
             daily_expected_without=(
                 unpack(data["daily_expected_without"], np.float64) if "daily_expected_without" in data else None
             ),
+            daily_probability=unpack(data["daily_probability"], np.float64),
             band_low=unpack(data["band_low"], np.float64),
             band_high=unpack(data["band_high"], np.float64),
             effect=effect,
@@ -252,32 +256,39 @@ class PathAnswers:
     def _check(self) -> None:
         """Refuse arrays that do not fit together (a damaged artifact), rather than answer wrongly later."""
         limit = self.samples * self.horizon
-        for keys in (self.keys, self.baseline_keys):
-            if (
-                keys is not None
-                and len(keys)
-                and (int(keys[-1]) >= limit or np.any(np.diff(keys.astype(np.int64)) < 0))
-            ):
-                raise ValueError("stored event keys are out of range or not sorted")
-        for daily in (self.daily_expected, self.daily_expected_without, self.band_low, self.band_high):
+        for keys in (self.keys, self.baseline_keys):  # sorted by construction (a running sum that cannot wrap)
+            if keys is not None and len(keys) and int(keys[-1]) >= limit:
+                raise ValueError("stored event keys are out of range")
+        dailies = (
+            self.daily_expected,
+            self.daily_expected_without,
+            self.daily_probability,
+            self.band_low,
+            self.band_high,
+        )
+        for daily in dailies:
             if daily is not None and len(daily) != self.horizon:
                 raise ValueError(f"a stored daily array has {len(daily)} days, not {self.horizon}")
 
 
 def _event_keys(paths: npt.NDArray[Any]) -> Keys:
-    """path * days + day for every event, repeated as many times as the day's count; sorted by construction."""
+    """day * paths + path for every event, repeated as many times as the day's count; sorted by construction."""
     counts = np.asarray(paths)
     if counts.shape[0] * counts.shape[1] >= 2**32:
         raise ValueError("too many paths x days for 32-bit event keys")
-    flat = counts.reshape(-1)
+    flat = counts.T.reshape(-1)  # day-major
     where = np.flatnonzero(flat)
     return np.repeat(where, flat[where].astype(np.int64)).astype(np.uint32)
 
 
-def _interval(totals: npt.NDArray[np.int64], level: float) -> CountInterval:
-    tail = (1.0 - level) / 2
-    lower, upper = np.quantile(totals, [tail, 1.0 - tail], method="inverted_cdf")
-    return CountInterval(level=level, lower=int(lower), upper=int(upper))
+def _intervals(totals: npt.NDArray[np.int64]) -> list[CountInterval]:
+    """The central intervals of INTERVAL_LEVELS, all from one partial sort."""
+    tails = [(1.0 - level) / 2 for level in INTERVAL_LEVELS]
+    bounds = np.quantile(totals, [q for tail in tails for q in (tail, 1.0 - tail)], method="inverted_cdf")
+    return [
+        CountInterval(level=level, lower=int(bounds[2 * i]), upper=int(bounds[2 * i + 1]))
+        for i, level in enumerate(INTERVAL_LEVELS)
+    ]
 
 
 def _running(values: Floats) -> Floats:

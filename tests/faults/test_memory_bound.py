@@ -77,6 +77,7 @@ def test_every_pair_and_thousands_of_windows_keep_the_worker_under_its_memory_bo
         at_end = _rss_mb(pid)
 
     report = f"RSS {at_start:.0f} MB at start, {after_pairs:.0f} MB after every pair, {at_end:.0f} MB at the end"
+    print(report)
     assert at_end < RSS_LIMIT_MB, report
     # Nothing is simulated per question: asking every pair adds no per-pair arrays.
     assert after_pairs - at_start < 50, report
