@@ -45,11 +45,18 @@ from service.settings import ServiceSettings
 log = logging.getLogger("provocast.service")
 
 
-class ResponseMemo:
-    """Finished response bodies by request key, least recently used dropped first."""
+# What the forecast memo may hold, whatever the bodies' sizes (a 366-day window's body is about 28 kB).
+MEMO_MAX_BYTES = 64 * 2**20
 
-    def __init__(self, size: int):
+
+class ResponseMemo:
+    """Finished response bodies by request key (at most `size` of them and `max_bytes` in all), least recently used
+    dropped first."""
+
+    def __init__(self, size: int, max_bytes: int | None = None):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -62,10 +69,13 @@ class ResponseMemo:
 
     def put(self, key: Hashable, body: bytes) -> bytes:
         with self._lock:
+            previous = self._items.get(key)
+            self.bytes += len(body) - (len(previous) if previous is not None else 0)
             self._items[key] = body
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            while len(self._items) > self.size or (self.max_bytes is not None and self.bytes > self.max_bytes):
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= len(dropped)
         return body
 
     def __len__(self) -> int:
@@ -223,7 +233,7 @@ class ModelHolder:
             forecaster=forecaster,
             loaded_at=datetime.now(UTC),
             load_seconds=time.perf_counter() - started,
-            memo=ResponseMemo(self.settings.forecast_cache_size),
+            memo=ResponseMemo(self.settings.forecast_cache_size, MEMO_MAX_BYTES),
         )
         if self.on_loaded is not None:
             try:

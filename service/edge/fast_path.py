@@ -18,8 +18,8 @@ id, the access line and the metrics stay with `ObservabilityMiddleware`
 outside this layer, which sees one request either way: the route template
 and the version are put in the scope as the router and the route would.
 
-Memory: at most `max_entries` responses (least recently used dropped), all
-dropped when the served version changes.
+Memory: at most `max_entries` responses and `max_bytes` of bodies (least
+recently used dropped first), all dropped when the served version changes.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # The GET routes whose 200 bodies depend only on (version, calendar, today, path, query).
 FAST_ROUTES = re.compile(r"^/v1/(elections/[^/]+/forecast|forecasts/upcoming)$")
 GZIP_MIN_BYTES = 512
+MAX_BYTES = 32 * 2**20  # what the kept responses may hold in all (plain and gzip bodies)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class Encoded:
     body: bytes
     gzipped: bytes | None  # None when the body is too small to be worth it
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
 
 class FastPathMiddleware:
     def __init__(
@@ -68,12 +73,15 @@ class FastPathMiddleware:
         serving: Callable[[], ServingState | None],
         max_age_seconds: int,
         max_entries: int,
+        max_bytes: int = MAX_BYTES,
         enabled: bool = True,
     ):
         self.app = app
         self.serving = serving
         self.cache_control = f"public, max-age={max_age_seconds}".encode()
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.enabled = enabled
         self._entries: OrderedDict[Hashable, Encoded] = OrderedDict()
         self._version: str | None = None
@@ -82,6 +90,11 @@ class FastPathMiddleware:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not FAST_ROUTES.match(scope["path"]):
@@ -132,6 +145,7 @@ class FastPathMiddleware:
         with self._lock:
             if version != self._version:  # another version is served: nothing kept is valid
                 self._entries.clear()
+                self.bytes = 0
                 self._version = version
             entry = self._entries.get(key)
             if entry is not None:
@@ -140,9 +154,12 @@ class FastPathMiddleware:
 
     def _put(self, key: Hashable, entry: Encoded) -> None:
         with self._lock:
+            previous = self._entries.pop(key, None)
+            self.bytes += entry.size - (previous.size if previous is not None else 0)
             self._entries[key] = entry
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= dropped.size
 
     async def _send_entry(self, entry: Encoded, scope: Scope, send: Send) -> None:
         common = [

@@ -36,7 +36,7 @@ def fast_path(client: TestClient) -> FastPathMiddleware:
 def fast(client: TestClient) -> Iterator[FastPathMiddleware]:
     client.get("/healthz")  # builds the middleware stack
     layer = fast_path(client)
-    layer._entries.clear()
+    layer.clear()
     yield layer
 
 
@@ -84,7 +84,7 @@ def test_gzip_and_plain_carry_the_same_body_and_etag(client: TestClient, fast: F
 @pytest.mark.parametrize("route", ROUTES)
 def test_if_none_match_gets_a_304_on_both_roads(client: TestClient, fast: FastPathMiddleware, route: str) -> None:
     etag = client.get(route).headers["etag"]
-    fast._entries.clear()
+    fast.clear()
     normal = client.get(route, headers={"if-none-match": etag})  # through FastAPI
     served = client.get(route, headers={"if-none-match": f'"other", {etag}'})  # from kept bytes
     assert normal.status_code == served.status_code == 304
@@ -155,6 +155,41 @@ def test_the_gzip_encoding_is_deterministic(client: TestClient, fast: FastPathMi
     route = ROUTES[0]
     first = client.get(route, headers={"accept-encoding": "gzip"})
     raw = gzip.compress(first.content, compresslevel=6, mtime=0)
-    fast._entries.clear()
+    fast.clear()
     again = client.get(route, headers={"accept-encoding": "gzip"})
     assert first.headers["content-length"] == again.headers["content-length"] == str(len(raw))
+
+
+def test_the_kept_responses_are_bounded_in_bytes() -> None:
+    """A pure ASGI check (no model needed): distinct queries of a large body never hold more than max_bytes."""
+    import asyncio
+
+    from service.edge.fast_path import ServingState
+
+    body = b"{" + b"x" * 4000 + b"}"
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    layer = FastPathMiddleware(app, lambda: ServingState("v1", 0), max_age_seconds=5, max_entries=100, max_bytes=20_000)
+
+    async def ask(query: bytes) -> None:
+        async def receive():  # type: ignore[no-untyped-def]
+            return {"type": "http.request", "body": b""}
+
+        async def send(message):  # type: ignore[no-untyped-def]
+            pass
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/v1/forecasts/upcoming",
+            "query_string": query,
+            "headers": [],
+        }
+        await layer(scope, receive, send)
+
+    for n in range(30):
+        asyncio.run(ask(b"days_before=%d" % n))
+    assert 0 < len(layer) < 30 and layer.bytes <= 20_000
