@@ -249,8 +249,9 @@ class ModelHolder:
             loaded.load_seconds,
             f", replacing {previous.id}" if previous else "",
         )
+        replaced = previous is not None
         del previous
-        settle_heap()
+        settle_heap(collect=replaced)
 
     def _bootstrap(self) -> None:
         """No version is active: start one retrain process (once per worker; the lock keeps it to one overall)."""
@@ -311,18 +312,21 @@ class ModelHolder:
         return f"model version {self.active_id} is loading"
 
 
-def settle_heap() -> None:
+def settle_heap(collect: bool = True) -> None:
     """Keep the served version out of the garbage collector's way, and give freed memory back.
 
     A loaded version and the libraries behind it are a few hundred thousand
     long-lived objects; every full collection would walk them all, a pause of
     about 0.2 s in the middle of requests (the p99 latency). Frozen, they are
     skipped. Unfreezing first lets the previous version's reference cycles be
-    collected. The warm-up's temporary arrays are freed but glibc keeps the
+    collected. The load's temporary text and arrays are freed but glibc keeps the
     pages; malloc_trim returns them, so RSS measures what is really held.
+    The first version loaded replaces nothing, so the full collection (a few
+    tenths of a second at start-up) is left out then.
     """
-    gc.unfreeze()
-    gc.collect()
+    if collect:
+        gc.unfreeze()
+        gc.collect()
     gc.freeze()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
