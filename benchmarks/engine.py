@@ -48,9 +48,8 @@ def forecast_times(version: ModelVersion, calls: int = 2000, seed: int = 7) -> d
     started = time.perf_counter()
     model_set = load_model_set(version)
     load_seconds = time.perf_counter() - started
-    forecaster = Forecaster(model_set, version=version.id)
     started = time.perf_counter()
-    forecaster.warm()
+    forecaster = Forecaster(model_set, version=version.id)  # reads the stored answers
     warm_seconds = time.perf_counter() - started
 
     rng = random.Random(seed)

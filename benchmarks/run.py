@@ -11,7 +11,9 @@
 5. Serving: wrk (a separate process) against three endpoints of the service and against a bare FastAPI endpoint
    answering a constant body of the same size (benchmarks/bare_app.py, same uvicorn command), interleaved in the
    same run: throughput at 64 connections, latency at 8.
-6. Memory (RSS) of the service after that load, then a soak of mixed reads and writes with RSS sampled.
+6. Memory (RSS) of the service after that load; the question load (every (group, model) pair and 1,000 distinct
+   windows, /healthz timed meanwhile, RSS after); then a soak of mixed reads and writes with RSS sampled.
+7. Workers: the election forecast GET at 64 connections with 1, 2 and 4 uvicorn workers.
 
 Writes benchmarks/results/latest.json and latest.md and prints the tables.
 """
@@ -33,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks import engine, servers
+from benchmarks import engine, load, servers
 from benchmarks.report import markdown_tables, targets
 from forecasting.lifecycle.training import history_hash
 from forecasting.settings import PROJECT_ROOT
@@ -277,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=int, default=6, help="length of each wrk run (default 6)")
     parser.add_argument("--soak-seconds", type=int, default=60)
+    parser.add_argument("--windows", type=int, default=1000, help="distinct custom windows of the question load")
+    parser.add_argument(
+        "--no-workers", dest="workers", action="store_false", help="skip the 1, 2 and 4 worker throughput runs"
+    )
     args = parser.parse_args(argv)
 
     servers.ensure_wrk()
@@ -327,12 +333,24 @@ def main(argv: list[str] | None = None) -> int:
                 "bare_rss_mb": bare.rss_mb(),
                 "workers": servers.workers_of(command),
             }
+            say(f"question load: every (group, model) pair and {args.windows} distinct windows, /healthz timed")
+            results["question_load"] = load.question_load(
+                service,
+                version.data_cutoff,
+                results["serving"]["elections"][0],
+                load.servable_pairs(version.artifact or "{}"),
+                args.windows,
+            )
             say(f"soak: {args.soak_seconds} s of mixed reads and writes")
             results["soak"] = soak(service, results["serving"]["elections"], token, args.soak_seconds, factory)
             results["memory"]["service_rss_mb_after_soak"] = service.rss_mb()
         finally:
             bare.stop()
             service.stop()
+        if args.workers:
+            say("throughput with 1, 2 and 4 uvicorn workers")
+            path = f"/v1/elections/{results['serving']['elections'][0]}/forecast"
+            results["workers"] = load.worker_scaling(env, WORK, SERVICE_PORT, path, args.seconds)
     finally:
         store.dispose()
     results["seconds"] = time.perf_counter() - started

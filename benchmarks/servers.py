@@ -115,11 +115,18 @@ def request(
 
 
 def start(
-    name: str, app: str, port: int, env: dict[str, str], log_dir: Path, ready_path: str, timeout: float = 120
+    name: str,
+    app: str,
+    port: int,
+    env: dict[str, str],
+    log_dir: Path,
+    ready_path: str,
+    timeout: float = 120,
+    extra: tuple[str, ...] = (),
 ) -> tuple[Server, float]:
-    """Start a server and wait until `ready_path` answers 200; returns it and the seconds that took."""
+    """Start a server (`extra`: more uvicorn options) and wait until `ready_path` answers 200; returns it and the seconds that took."""
     log = log_dir / f"{name}.log"
-    command = serve_command(app, port)
+    command = serve_command(app, port) + list(extra)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     server = Server(name, process, port, log)

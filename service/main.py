@@ -9,6 +9,7 @@ one retrain process and reports not ready until that version is promoted.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from forecasting.domain.records import ElectionRecord
 from forecasting.lifecycle import ledger
 from service.answers import answer_upcoming
 from service.deps import AppState, app_state, child_environment, open_store, require_token
+from service.edge.fast_path import FastPathMiddleware, ServingState
 from service.errors import install_error_handlers
 from service.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from service.model_holder import LoadedModel, ModelHolder
@@ -115,7 +117,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+
+    def serving_state() -> ServingState | None:
+        state: AppState | None = getattr(app.state, "provocast", None)
+        loaded = state.holder.current if state is not None else None
+        return None if loaded is None or state is None else ServingState(loaded.id, state.holder.calendar_generation)
+
+    app.add_middleware(
+        FastPathMiddleware,
+        serving=serving_state,
+        max_age_seconds=max(1, math.ceil(settings.registry_poll_seconds)),
+        max_entries=settings.forecast_cache_size,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outside the fast path, so that its answers carry the same headers
     app.add_middleware(ObservabilityMiddleware)  # outermost: every request gets its id, access line and metrics
     for router in ROUTERS:
         app.include_router(router)

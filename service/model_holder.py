@@ -45,11 +45,18 @@ from service.settings import ServiceSettings
 log = logging.getLogger("provocast.service")
 
 
-class ResponseMemo:
-    """Finished response bodies by request key, least recently used dropped first."""
+# What the forecast memo may hold, whatever the bodies' sizes (a 366-day window's body is about 28 kB).
+MEMO_MAX_BYTES = 64 * 2**20
 
-    def __init__(self, size: int):
+
+class ResponseMemo:
+    """Finished response bodies by request key (at most `size` of them and `max_bytes` in all), least recently used
+    dropped first."""
+
+    def __init__(self, size: int, max_bytes: int | None = None):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -62,10 +69,13 @@ class ResponseMemo:
 
     def put(self, key: Hashable, body: bytes) -> bytes:
         with self._lock:
+            previous = self._items.get(key)
+            self.bytes += len(body) - (len(previous) if previous is not None else 0)
             self._items[key] = body
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            while len(self._items) > self.size or (self.max_bytes is not None and self.bytes > self.max_bytes):
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= len(dropped)
         return body
 
     def __len__(self) -> int:
@@ -161,6 +171,7 @@ class ModelHolder:
         self.child_env = child_env if child_env is not None else dict(os.environ)  # for the start-up retrain
         self.current: LoadedModel | None = None
         self.elections: dict[str, ElectionRecord] = {}
+        self.calendar_generation = 0
         self.active_id: str | None = None  # the registry's active version at the last poll
         self.load_error: str | None = None  # why the active version is not the one served
         self.store_error: str | None = None  # why the last poll could not read the store
@@ -204,11 +215,14 @@ class ModelHolder:
                     self._schema_checked = True
                 with self.factory() as session:
                     active_id = registry.active_version_id(session)
-                    self.elections = {e.id: e for e in list_elections(session)}
+                    elections = {e.id: e for e in list_elections(session)}
             except Exception as error:
                 self.store_error = _describe(error)
                 log.warning("registry poll: %s", self.store_error)
                 return
+            if elections != self.elections:
+                self.elections = elections
+                self.calendar_generation += 1  # the fast path's memoised bodies depend on the calendar
             self.store_error = None
             self.active_id = active_id
             if active_id is None:
@@ -232,8 +246,7 @@ class ModelHolder:
             return
         try:
             model_set = registry.load_model_set(version)
-            forecaster = Forecaster(model_set, version=version.id)
-            forecaster.warm()
+            forecaster = Forecaster(model_set, version=version.id)  # reads the stored answers: no simulation
         except Exception as error:
             # The artifact itself is at fault (it fails a check, or reads but cannot forecast): the same
             # bytes would fail again, so refuse the version once instead of retrying it at every poll.
@@ -251,7 +264,7 @@ class ModelHolder:
             forecaster=forecaster,
             loaded_at=datetime.now(UTC),
             load_seconds=time.perf_counter() - started,
-            memo=ResponseMemo(self.settings.forecast_cache_size),
+            memo=ResponseMemo(self.settings.forecast_cache_size, MEMO_MAX_BYTES),
             charts=ChartCache(queue_size=self.settings.chart_queue_size),
         )
         if self.on_loaded is not None:
@@ -268,8 +281,9 @@ class ModelHolder:
             loaded.load_seconds,
             f", replacing {previous.id}" if previous else "",
         )
+        replaced = previous is not None
         del previous
-        settle_heap()
+        settle_heap(collect=replaced)
 
     def _bootstrap(self) -> None:
         """No version is active: start one retrain process (once per worker; the lock keeps it to one overall)."""
@@ -331,18 +345,21 @@ class ModelHolder:
         return f"model version {self.active_id} is loading"
 
 
-def settle_heap() -> None:
+def settle_heap(collect: bool = True) -> None:
     """Keep the served version out of the garbage collector's way, and give freed memory back.
 
     A loaded version and the libraries behind it are a few hundred thousand
     long-lived objects; every full collection would walk them all, a pause of
     about 0.2 s in the middle of requests (the p99 latency). Frozen, they are
     skipped. Unfreezing first lets the previous version's reference cycles be
-    collected. The warm-up's temporary arrays are freed but glibc keeps the
+    collected. The load's temporary text and arrays are freed but glibc keeps the
     pages; malloc_trim returns them, so RSS measures what is really held.
+    The first version loaded replaces nothing, so the full collection (a few
+    tenths of a second at start-up) is left out then.
     """
-    gc.unfreeze()
-    gc.collect()
+    if collect:
+        gc.unfreeze()
+        gc.collect()
     gc.freeze()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -31,6 +31,7 @@ from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
 from forecasting.models.ensemble import EnsembleModel
 from forecasting.serving.model_set import FitFailure, ModelSkill, TrainedModelSet
+from forecasting.serving.stored_answers import simulate_answers
 
 DEFAULT_TRAINING_HORIZON = 30
 
@@ -89,6 +90,10 @@ def train_model_set(
     default_model = best_model(table, horizon, candidates)
     with_election_term = [m for m in candidates if _has_election_term(m)]
     effect_model = best_model(table, horizon, with_election_term) if with_election_term else default_model
+    say("simulating every model's paths once and storing the answers they give")
+    started = time.perf_counter()
+    answers = simulate_answers(models)
+    timings["answers_seconds"] = time.perf_counter() - started
     return TrainedModelSet(
         cutoff=cutoff,
         data_hash=history_hash(history, cutoff),
@@ -100,6 +105,7 @@ def train_model_set(
         skill=_skills(table, horizon),
         backtest=report,
         timings=timings,
+        answers=answers,
     )
 
 

@@ -12,6 +12,9 @@ from forecasting.models.base import CountForecast
 # Window-count probabilities are listed up to this count; the rest is one tail bucket.
 MAX_LISTED_COUNT = 60
 INTERVAL_LEVELS = (0.8, 0.95)
+NO_ELECTION_TERM_NOTE = "this model has no election term, so it shows no election effect"
+POINT_ESTIMATE_NOTE = "point estimate only: the model gives no uncertainty for its election term"
+EFFECT_INTERVAL_NOTE = "95% interval over parameter and path uncertainty"
 
 
 @dataclass(frozen=True)
@@ -94,21 +97,12 @@ class WindowSamples:
 
     def election_effect(self) -> ElectionEffect:
         if self.baseline_sums is None:
-            return ElectionEffect(
-                None, None, None, None, None, "this model has no election term, so it shows no election effect"
-            )
+            return ElectionEffect(None, None, None, None, None, NO_ELECTION_TERM_NOTE)
         expected_without = float(np.mean(self.baseline_sums, dtype=np.float64))
         ratio = self.expected_count / expected_without
         p_without = None if self.baseline_totals is None else float(np.mean(self.baseline_totals > 0))
         if not self.effect_interval:
-            return ElectionEffect(
-                ratio,
-                None,
-                None,
-                expected_without,
-                p_without,
-                "point estimate only: the model gives no uncertainty for its election term",
-            )
+            return ElectionEffect(ratio, None, None, expected_without, p_without, POINT_ESTIMATE_NOTE)
         # A path whose rate is nil with and without elections shows no effect (ratio 1), not 0/0.
         per_path = np.divide(
             self.intensity_sums,
@@ -123,5 +117,5 @@ class WindowSamples:
             float(upper),
             expected_without,
             p_without,
-            "95% interval over parameter and path uncertainty",
+            EFFECT_INTERVAL_NOTE,
         )

@@ -1,39 +1,32 @@
 """Answering forecast questions from a trained model set, fast enough to serve.
 
 A fitted model's paths depend only on its cutoff, not on the window asked
-about, so the forecaster simulates each (event group, model) once, from the
-day after the cutoff to the end of the forecast horizon, and keeps running
-sums over days. Any window's forecast is then a difference of two columns:
-microseconds, not a simulation. Nothing is fitted here.
+about, so each (event group, model) was simulated once, at training, and the
+version stores what any window needs (`forecasting.serving.stored_answers`).
+Any window's forecast is then a few array reads: a millisecond, not a
+simulation. Nothing is fitted or simulated here, except once on load for a
+version stored before its answers were (or one fitted ad hoc by the CLI).
 """
 
 from __future__ import annotations
 
-import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, EventGroup, resolve_event_types
 from forecasting.domain.window import DateWindow
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import BASELINE
-from forecasting.models.window_summary import (
-    INTERVAL_LEVELS,
-    CountInterval,
-    DailyIntensity,
-    ElectionEffect,
-    WindowSamples,
-)
+from forecasting.models.window_summary import CountInterval, DailyIntensity, ElectionEffect
+from forecasting.serving.answer_arrays import Floats
 from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedModelSet
+from forecasting.serving.stored_answers import DEFAULT_HORIZON_DAYS, StoredAnswers, WindowStats, simulate_answers
 
-DEFAULT_HORIZON_DAYS = 1100
 MAX_WINDOW_DAYS = 366
 
 # Which end of a window a window problem is about.
@@ -97,49 +90,15 @@ class ServedForecast:
     notes: list[str] = field(default_factory=list)
 
 
-class _PathSums:
-    """Running sums over days of one model's simulated paths (int16/float32 to keep memory down)."""
+class WindowSource(Protocol):
+    """Where one (group, model)'s answers come from: stored path answers (`PathAnswers`), or a model answered
+    in closed form, which implements the same three reads. Day offsets count from the day after the cutoff."""
 
-    def __init__(
-        self,
-        days: pd.DatetimeIndex,
-        paths: npt.NDArray[np.int_],
-        intensity: npt.NDArray[np.float64],
-        baseline_intensity: npt.NDArray[np.float64] | None,
-        baseline_paths: npt.NDArray[np.int_] | None,
-        effect_interval: bool,
-    ):
-        self.first_day = days[0].date()
-        self.length = len(days)
-        self.counts = _running(paths, np.int16)
-        self.intensity = _running(intensity, np.float32)
-        self.baseline_intensity = None if baseline_intensity is None else _running(baseline_intensity, np.float32)
-        self.baseline_counts = None if baseline_paths is None else _running(baseline_paths, np.int16)
-        self.daily_expected = intensity.mean(axis=0)
-        self.daily_probability = (paths > 0).mean(axis=0)
-        self.effect_interval = effect_interval
+    def window(self, first: int, stop: int, intervals: bool = True, effect: bool = True) -> WindowStats: ...
 
-    def window(self, start: date, end: date) -> tuple[WindowSamples, slice]:
-        a, b = (start - self.first_day).days, (end - self.first_day).days + 1
+    def daily(self, first: int, stop: int) -> tuple[Floats, Floats]: ...
 
-        def take(sums: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-            difference: npt.NDArray[Any] = sums[:, b] - sums[:, a]
-            return difference.astype(np.float64)
-
-        samples = WindowSamples(
-            totals=take(self.counts).astype(np.int32),
-            intensity_sums=take(self.intensity),
-            baseline_sums=None if self.baseline_intensity is None else take(self.baseline_intensity),
-            baseline_totals=None if self.baseline_counts is None else take(self.baseline_counts).astype(np.int32),
-            effect_interval=self.effect_interval,
-        )
-        return samples, slice(a, b)
-
-
-def _running(values: npt.NDArray[Any], dtype: type[np.number[Any]]) -> npt.NDArray[Any]:
-    out = np.zeros((values.shape[0], values.shape[1] + 1), dtype=dtype)
-    np.cumsum(values, axis=1, out=out[:, 1:], dtype=dtype)
-    return out
+    def band(self, first: int, stop: int, level: float) -> tuple[Floats, Floats]: ...
 
 
 class Forecaster:
@@ -152,10 +111,14 @@ class Forecaster:
     ):
         self.model_set = model_set
         self.version = version
-        self.horizon_days = horizon_days
-        self.seed = seed
-        self._sums: dict[tuple[str, str], _PathSums] = {}
-        self._lock = threading.Lock()
+        if model_set.answers is None:  # a version stored before its answers were, or a CLI one-off fit
+            model_set.answers = simulate_answers(model_set.models, horizon_days, seed)
+        self._answers: StoredAnswers = model_set.answers
+        self.horizon_days = _stored_horizon(self._answers, horizon_days)
+        for group, models in model_set.models.items():
+            missing = set(models) - set(self._answers.get(group, {}))
+            if missing:
+                raise ValueError(f"the version stores no answers for {group}: {', '.join(sorted(missing))}")
 
     @property
     def cutoff(self) -> date:
@@ -168,12 +131,6 @@ class Forecaster:
     def available_models(self, group: str = WEAPONS_GROUP) -> list[str]:
         return list(self.model_set.group_models(group))
 
-    def warm(self, groups: tuple[str, ...] = (WEAPONS_GROUP,)) -> None:
-        """Simulate what every default forecast needs ahead of the first request."""
-        for group in groups:
-            for name in dict.fromkeys((self._default_for(group), self._effect_model_for(group), BASELINE)):
-                self._path_sums(group, name)
-
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None
     ) -> ServedForecast:
@@ -184,15 +141,15 @@ class Forecaster:
         self.check(query)
         group, start, end = query.group, query.window.start, query.window.end
         name = query.model or self._default_for(group)
-        sums = self._path_sums(group, name)
-        samples, days = sums.window(start, end)
-        effect_name = self._effect_model_for(group) if not _has_effect(samples) else name
-        effect = (
-            samples.election_effect()
-            if effect_name == name
-            else self._path_sums(group, effect_name).window(start, end)[0].election_effect()
+        first, stop = self._offsets(start, end)
+        source = self._source(group, name)
+        stats = source.window(first, stop)
+        effect_name = name if stats.has_effect else self._effect_model_for(group)
+        effect_stats = (
+            stats if effect_name == name else self._source(group, effect_name).window(first, stop, intervals=False)
         )
-        baseline = self._path_sums(group, BASELINE).window(start, end)[0]
+        baseline = self._source(group, BASELINE).window(first, stop, intervals=False, effect=False)
+        expected, probability = source.daily(first, stop)
         notes = list(self._notes(group, name, start)) + self._effect_notes(group, effect_name)
         return ServedForecast(
             version=self.version,
@@ -203,18 +160,18 @@ class Forecaster:
             start=start,
             end=end,
             horizon_days=(start - self.cutoff).days,
-            probability_any=samples.probability_any,
-            expected_count=samples.expected_count,
-            intervals=[samples.interval(level) for level in INTERVAL_LEVELS],
+            probability_any=stats.probability_any,
+            expected_count=stats.expected_count,
+            intervals=stats.intervals,
             daily=[
                 DailyIntensity(start + timedelta(days=i), float(e), float(p))
-                for i, (e, p) in enumerate(zip(sums.daily_expected[days], sums.daily_probability[days], strict=True))
+                for i, (e, p) in enumerate(zip(expected, probability, strict=True))
             ],
-            election_effect=effect,
+            election_effect=effect_stats.election_effect(),
             effect_model=effect_name,
             skill=self.model_set.skill.get(name) if group == BACKTESTED_GROUP else None,
             baseline_probability_any=baseline.probability_any,
-            samples=len(samples.totals),
+            samples=stats.samples,
             notes=notes,
         )
 
@@ -229,11 +186,8 @@ class Forecaster:
         """Per day of the window, the central `level` interval of the expected count across simulated paths."""
         query = WindowQuery(DateWindow(start, end), self.group_for(event_types), model)
         self._check_window(query)
-        sums = self._path_sums(query.group, model or self._default_for(query.group))
-        _, days = sums.window(start, end)
-        daily = np.diff(sums.intensity[:, days.start : days.stop + 1].astype(np.float64), axis=1)
-        tail = (1 - level) / 2
-        return np.quantile(daily, tail, axis=0).clip(min=0), np.quantile(daily, 1 - tail, axis=0)
+        first, stop = self._offsets(start, end)
+        return self._source(query.group, model or self._default_for(query.group)).band(first, stop, level)
 
     # --- validation: every check of a question against this version --------------------------
 
@@ -306,22 +260,15 @@ class Forecaster:
         available = self.model_set.group_models(group)
         return self.model_set.effect_model if self.model_set.effect_model in available else self._default_for(group)
 
-    def _path_sums(self, group: str, name: str) -> _PathSums:
-        key = (group, name)
-        with self._lock:
-            if key not in self._sums:
-                model = self.model_set.group_models(group)[name]
-                seed = zlib.crc32(f"{self.seed}/{group}/{name}".encode())
-                days, simulated = model.simulate_from_cutoff(self.horizon_days, seed)
-                self._sums[key] = _PathSums(
-                    days,
-                    simulated.paths,
-                    simulated.intensity,
-                    simulated.baseline_intensity,
-                    simulated.baseline_paths,
-                    model.election_effect_interval,
-                )
-            return self._sums[key]
+    def _source(self, group: str, name: str) -> WindowSource:
+        # Every fitted (group, model) has stored answers (checked on construction); a closed-form model
+        # would be dispatched here to its own WindowSource.
+        return self._answers[group][name]
+
+    def _offsets(self, start: date, end: date) -> tuple[int, int]:
+        """The window as day offsets from the day after the cutoff: first and one past the last."""
+        first = (start - self.cutoff).days - 1
+        return first, first + (end - start).days + 1
 
     def _notes(self, group: str, name: str, start: date) -> Iterator[str]:
         skill = self.model_set.skill.get(name)
@@ -345,5 +292,8 @@ class Forecaster:
         ]
 
 
-def _has_effect(samples: WindowSamples) -> bool:
-    return samples.baseline_sums is not None
+def _stored_horizon(answers: StoredAnswers, default: int) -> int:
+    horizons = {a.horizon for models in answers.values() for a in models.values()}
+    if len(horizons) > 1:
+        raise ValueError(f"stored answers disagree on the forecast horizon: {sorted(horizons)}")
+    return horizons.pop() if horizons else default

@@ -15,10 +15,12 @@ from forecasting.domain.vocabulary import WEAPONS_GROUP, EventGroup, ModelName
 from forecasting.evaluation.report import BacktestReport
 from forecasting.models.base import CountModel
 from forecasting.models.catalogue import model_from_dict
+from forecasting.serving.stored_answers import StoredAnswers, answers_from_dict, answers_to_dict
 
-ARTIFACT_FORMAT = "provocast.model_set/1"
+# /2 carries the stored answers; a /1 artifact (without them) still loads, its answers simulated once on load.
+ARTIFACT_FORMAT = "provocast.model_set/2"
+READABLE_FORMATS = ("provocast.model_set/1", ARTIFACT_FORMAT)
 BACKTESTED_GROUP = WEAPONS_GROUP
-ARTIFACT_FORMAT = "provocast.model_set/1"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class TrainedModelSet:
     skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
     backtest: BacktestReport | None  # None for a set fitted without a backtest (written as {})
     timings: dict[str, float] = field(default_factory=dict)
+    answers: StoredAnswers | None = None  # what every servable forecast needs (see serving.stored_answers)
 
     def group_models(self, group: str) -> dict[str, CountModel]:
         return self.models.get(group, {})
@@ -82,11 +85,12 @@ class TrainedModelSet:
             "skill": {n: s.__dict__ for n, s in self.skill.items()},
             "backtest": self.backtest.to_dict() if self.backtest is not None else {},
             "timings": self.timings,
+            **({} if self.answers is None else {"answers": answers_to_dict(self.answers)}),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainedModelSet:
-        if data.get("format") != ARTIFACT_FORMAT:
+        if data.get("format") not in READABLE_FORMATS:
             raise ValueError(f"not a Provocast model set (format {data.get('format')!r})")
         return cls(
             cutoff=date.fromisoformat(data["cutoff"]),
@@ -99,6 +103,7 @@ class TrainedModelSet:
             skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
             backtest=BacktestReport.from_dict(data["backtest"]) if data["backtest"] else None,
             timings=dict(data.get("timings", {})),
+            answers=answers_from_dict(data["answers"]) if "answers" in data else None,
         )
 
 

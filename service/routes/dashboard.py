@@ -11,15 +11,15 @@ the forecasts and says which parts it could not read.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from forecasting.lifecycle import ledger
 from forecasting.serving import plain_words
@@ -32,16 +32,28 @@ from service.queries import upcoming_query
 from service.routes.ledger import track_record_answer
 from service.schemas import Event, ModelVersionOut, UpcomingForecasts
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-TEMPLATES.env.filters.update(
-    percent=plain_words.percent,
-    chance=plain_words.chance,
-    effect_words=plain_words.election_effect,
-    skill_words=plain_words.skill,
-    interval_words=plain_words.interval,
-    sentence=lambda text: text[:1].upper() + text[1:],
-)
-TEMPLATES.env.globals.update(compared_with_usual=plain_words.compared_with_usual)
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The dashboard's templates, built on the first page asked for (jinja2 is not imported at start-up)."""
+    from fastapi.templating import Jinja2Templates
+
+    built = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+    built.env.filters.update(
+        percent=plain_words.percent,
+        chance=plain_words.chance,
+        effect_words=plain_words.election_effect,
+        skill_words=plain_words.skill,
+        interval_words=plain_words.interval,
+        sentence=lambda text: text[:1].upper() + text[1:],
+    )
+    built.env.globals.update(compared_with_usual=plain_words.compared_with_usual)
+    return built
+
+
 RECENT_EVENTS = 12
 COUNTRY_NAMES = {"KR": "South Korea", "US": "United States"}
 KIND_NAMES = {
@@ -87,7 +99,7 @@ def dashboard(request: Request, holder: Holder, settings: AppSettings, session: 
     loaded = holder.current
     if loaded is None:
         reason = holder.not_ready_reason() or "no model is loaded"
-        return TEMPLATES.TemplateResponse(
+        return templates().TemplateResponse(
             request,
             "not_ready.html",
             {"reason": reason},
@@ -117,7 +129,7 @@ def dashboard(request: Request, holder: Holder, settings: AppSettings, session: 
         context["store_problems"].append(
             f"the store could not be read ({detail}), so recent events and the track record are missing"
         )
-    return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
+    return templates().TemplateResponse(request, "dashboard.html", context)
 
 
 def _backtest_windows(loaded: LoadedModel) -> int | None:

@@ -35,7 +35,6 @@ SHORT_WINDOW = (date(2026, 10, 4), date(2026, 11, 8))
 def warm_forecaster(trained_artifact: Path) -> Forecaster:
     """The run's trained model set, its default paths simulated once per module."""
     forecaster = Forecaster(loads(trained_artifact.read_text(encoding="utf-8")))
-    forecaster.warm()
     return forecaster
 
 

@@ -33,7 +33,6 @@ def model_set(shipped_history):
 @pytest.fixture(scope="module")
 def forecaster(model_set):
     forecaster = Forecaster(model_set, version="test")
-    forecaster.warm()
     return forecaster
 
 
@@ -125,3 +124,15 @@ def test_a_past_forecast_by_a_model_without_election_terms_shows_the_reference_e
     forecast = Forecaster(then).forecast(date(2024, 3, 11), date(2024, 5, 10))
     assert forecast.model == "trailing_year" and forecast.effect_model == model_set.effect_model
     assert forecast.election_effect.ratio is not None and forecast.election_effect.ratio > 0
+
+
+def test_a_trained_set_stores_its_answers_and_an_older_artifact_without_them_still_forecasts(model_set, forecaster):
+    assert model_set.answers is not None
+    assert {g: set(ms) for g, ms in model_set.answers.items()} == {g: set(ms) for g, ms in model_set.models.items()}
+    data = json.loads(dumps(model_set))
+    assert data["format"] == "provocast.model_set/2"
+    del data["answers"]
+    data["format"] = "provocast.model_set/1"
+    older = Forecaster(loads(json.dumps(data)), version="test")  # simulates once, with the same seeds
+    window = (date(2028, 3, 13), date(2028, 5, 12))
+    assert older.forecast(*window) == forecaster.forecast(*window)

@@ -1,0 +1,1 @@
+"""What answers before the router: the fast path for memoised GETs."""
