@@ -4,12 +4,17 @@ When a model version becomes active (the service loads it, or `provocast
 retrain` promotes it), `record_version` writes its forecast for every
 election whose window has not closed yet: the default window around the
 election, the weapons group, the version's default model, with climatology's
-probability for the same window beside it. One entry per version, election,
+probability for the same window beside it. It also writes the now-casts: the
+next 30 and 90 days from the day the version was promoted (`election_id`
+`next-30-days`, `next-90-days`, kind `now-cast`), so the record grows every
+month, not only every second year. One entry per version, election,
 window and group; recording again is a no-op (insert if absent), so every
 worker and replica may do it.
 
-A window closes when the store's history reaches its last day (the history
-end is the latest event date; it moves forward as events are imported).
+A window closes when the store's history is complete through its last day
+(the history end is the coverage date, `forecasting.store.live.coverage`:
+a sync, the seeds, an import with `--complete-through` or a curator move it;
+an event added by hand does not).
 `score_closed` then fills the entry's outcome once: the observed count, the
 Brier score and log loss of P(at least one) beside climatology's, and
 whether the count fell inside the 80% and 95% intervals. Events added to the
@@ -55,6 +60,14 @@ from forecasting.store.ledger import (
 from forecasting.store.repository import list_elections, load_history
 
 LEDGER_GROUP = EventGroup.WEAPONS
+# The now-cast windows a version records when it is promoted: the next 30 and 90 days.
+NOWCAST_DAYS = (30, 90)
+NOWCAST_KIND = "now-cast"
+
+
+def nowcast_id(days: int) -> str:
+    """The ledger's `election_id` of a now-cast entry: not an election, the window's length."""
+    return f"next-{days}-days"
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,7 @@ def record_version(
     *,
     days_before: int,
     days_after: int,
+    promoted_on: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> RecordResult:
     """Write the version's forecast for every election whose window is still open (idempotent).
@@ -203,19 +217,52 @@ def record_version(
             result.recorded.append(election.id)
         else:
             result.already.append(election.id)
+    if promoted_on is not None:
+        _record_nowcasts(session, forecaster, promoted_on, end_of_history, now, result)
     return result
+
+
+def _record_nowcasts(
+    session: Session,
+    forecaster: Forecaster,
+    promoted_on: dt.date,
+    end_of_history: dt.date | None,
+    now: dt.datetime,
+    result: RecordResult,
+) -> None:
+    """The next 30 and 90 days from the day the version was promoted (after its cutoff): a record every month.
+
+    Keyed on the promotion day, so every worker and replica that loads the version later records the same windows.
+    """
+    start = max(promoted_on, forecaster.cutoff + dt.timedelta(days=1))
+    for days in NOWCAST_DAYS:
+        end = start + dt.timedelta(days=days - 1)
+        label = nowcast_id(days)
+        if end_of_history is not None and end <= end_of_history:
+            continue
+        try:
+            forecast = forecaster.forecast(start, end, [LEDGER_GROUP])
+        except ForecastRequestError as error:
+            result.skipped.append(SkippedElection(label, str(error)))
+            continue
+        values = _row_values(forecast, ElectionRecord(label, start, "", NOWCAST_KIND, "", None), result.version_id, now)
+        if insert_if_absent(session, values):
+            result.recorded.append(label)
+        else:
+            result.already.append(label)
 
 
 # --- scoring -------------------------------------------------------------------------------
 
 
-def score_closed(session: Session, history: History, now: dt.datetime | None = None) -> ScoreResult:
-    """Fill the outcome of every unscored entry whose window the history now covers.
+def score_closed(
+    session: Session, history: History, end_of_history: dt.date | None, now: dt.datetime | None = None
+) -> ScoreResult:
+    """Fill the outcome of every unscored entry whose window the history's coverage now reaches.
 
     Only outcomes still NULL are written, so two processes scoring at once fill each entry once.
     """
     now = as_utc(now or utc_now())
-    end_of_history = history.last_event_date if not history.events.empty else None
     result = ScoreResult(end_of_history)
     for entry in unscored_entries(session):
         if end_of_history is None or entry.window_end > end_of_history:
@@ -311,13 +358,20 @@ def record_and_score(
     *,
     days_before: int,
     days_after: int,
+    promoted_on: dt.date | None = None,
 ) -> tuple[RecordResult | None, ScoreResult]:
-    """Record the forecaster's version (if given), then score what has closed: two short transactions."""
+    """Record the forecaster's version (if given; its now-casts too when its promotion day is given),
+    then score what has closed: two short transactions."""
     recorded = None
     if forecaster is not None:
         with write_transaction(factory) as session:
             recorded = record_version(
-                session, forecaster, list_elections(session), days_before=days_before, days_after=days_after
+                session,
+                forecaster,
+                list_elections(session),
+                days_before=days_before,
+                days_after=days_after,
+                promoted_on=promoted_on,
             )
     return recorded, score_pending(factory)
 
@@ -327,4 +381,4 @@ def score_pending(factory: sessionmaker[Session]) -> ScoreResult:
     with write_transaction(factory) as session:
         if not count_unscored(session):
             return ScoreResult(history_end(session))
-        return score_closed(session, load_history(session))
+        return score_closed(session, load_history(session), history_end(session))

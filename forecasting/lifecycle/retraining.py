@@ -36,6 +36,7 @@ from forecasting.serving.model_set import TrainedModelSet, dumps
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
 from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import history_through
 from forecasting.store.repository import load_history
 from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 
@@ -222,11 +223,17 @@ def _update_ledger(factory: sessionmaker[Session], settings: Settings, outcome: 
     Logged, not printed (see `provocast ledger`): the retrain's own report ends with what it did to the registry.
     """
     try:
-        forecaster = None
+        forecaster, promoted_on = None, None
         if outcome.promoted and outcome.model_set is not None and outcome.version is not None:
             forecaster = Forecaster(outcome.model_set, version=outcome.version.id)
+            promoted = outcome.version.promoted_at
+            promoted_on = promoted.date() if promoted is not None else date.today()
         recorded, scored = ledger.record_and_score(
-            factory, forecaster, days_before=settings.default_days_before, days_after=settings.default_days_after
+            factory,
+            forecaster,
+            days_before=settings.default_days_before,
+            days_after=settings.default_days_after,
+            promoted_on=promoted_on,
         )
     except Exception as error:  # the version is promoted whatever happens here; the service records it on load
         log.warning("forecast ledger not updated: %s: %s", type(error).__name__, error)
@@ -305,9 +312,10 @@ def _retrain(
 
     with factory() as session:
         history = load_history(session)
+        covered = history_through(session)
     if history.events.empty:
         raise RetrainFailed("the store holds no events; run `provocast seed` first")
-    chosen_cutoff = cutoff or history.last_event_date
+    chosen_cutoff = _coverage_cutoff(cutoff, covered)
     _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
     data_hash = history_hash(history, chosen_cutoff)
     report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
@@ -375,6 +383,18 @@ def _retrain(
         lines,
         model_set=model_set,
     )
+
+
+def _coverage_cutoff(asked: date | None, covered: date | None) -> date:
+    """The data cutoff: the coverage date (events after it are kept but not learned from), or an earlier day asked for."""
+    if covered is None:
+        raise RetrainFailed(
+            "no source vouches for the history's completeness (no coverage recorded); run `provocast seed`, "
+            "`provocast events sync`, or `provocast coverage set --through DATE`"
+        )
+    if asked is not None and asked > covered:
+        raise RecordError("cutoff", f"{asked} is after the history's coverage ({covered}): those days are incomplete")
+    return asked or covered
 
 
 def _check_cutoff(cutoff: date, backtest_since: date) -> None:

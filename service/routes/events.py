@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from forecasting.domain.records import event_from_row, parse_event_type
 from forecasting.domain.vocabulary import EVENT_TYPES, Origin, resolve_event_types
+from forecasting.store.live.sync_runs import list_runs
 from forecasting.store.repository import EventFilter, add_event, count_events, list_events
 from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
 from service.queries import split_event_types
-from service.schemas import Event, EventIn, EventPage, error_responses
+from service.schemas import Event, EventIn, EventPage, SyncRunList, SyncRunOut, error_responses
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -72,3 +73,21 @@ def add(body: EventIn, response: Response, session: WriteSession) -> Event:
     stored = add_event(session, record, Origin.MANUAL)
     response.headers["Location"] = f"/v1/events?from={record.date}&to={record.date}"
     return Event.model_validate(stored)
+
+
+sync_router = APIRouter(prefix="/v1/sync-runs", tags=["events"])
+
+
+@sync_router.get(
+    "",
+    name="sync_runs",
+    response_model=SyncRunList,
+    summary="The recorded syncs of the CSIS database, newest first (`provocast events sync --history`)",
+    responses=error_responses(422, 503),
+)
+def sync_runs(
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SyncRunList:
+    return SyncRunList(items=[SyncRunOut.model_validate(run) for run in list_runs(session, limit=limit, offset=offset)])

@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import EventRecord
+from forecasting.domain.vocabulary import CoverageSource
 from forecasting.evaluation.scoring import PROBABILITY_CLIP
 from forecasting.lifecycle import ledger
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import loads
 from forecasting.store import ledger as stored_ledger
 from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import set_coverage
 from forecasting.store.repository import add_event, list_elections, load_history
 from forecasting.store.seeding import seed_store
 from tests.conftest import install_artifact
@@ -74,6 +76,10 @@ def add_weapons_test(factory: sessionmaker[Session], day: date, kind: str = "bal
         add_event(session, record, "manual")
 
 
+def score(session: Session) -> ledger.ScoreResult:
+    return ledger.score_closed(session, load_history(session), stored_ledger.history_end(session))
+
+
 def test_records_each_open_election_once_with_the_served_numbers(store, forecaster: Forecaster) -> None:
     with write_transaction(store) as session:
         first = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
@@ -110,8 +116,14 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
         assert stored_ledger.list_entries(session) == entries
 
 
+def cover_through(factory: sessionmaker[Session], day: date) -> None:
+    """A curator vouches that the history is complete through the day (what closes windows)."""
+    with write_transaction(factory) as session:
+        set_coverage(session, CoverageSource.CURATOR, day, "tests", today=day)
+
+
 def test_a_window_already_closed_in_the_history_is_not_recorded(store, forecaster: Forecaster) -> None:
-    add_weapons_test(store, SHORT_WINDOW[1] + timedelta(days=1))
+    cover_through(store, SHORT_WINDOW[1] + timedelta(days=1))
     with write_transaction(store) as session:
         result = ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     assert MIDTERM not in result.recorded + result.already
@@ -122,14 +134,18 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     with write_transaction(store) as session:
         ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     with write_transaction(store) as session:
-        nothing = ledger.score_closed(session, load_history(session))
+        nothing = score(session)
     assert nothing.scored == [] and nothing.waiting >= 3
 
     add_weapons_test(store, date(2026, 10, 10))
     add_weapons_test(store, date(2026, 10, 10), "cruise_missile")
-    add_weapons_test(store, date(2026, 11, 9))  # the day after the window: closes it, not counted in it
+    add_weapons_test(store, date(2026, 11, 9))  # the day after the window: not counted in it
     with write_transaction(store) as session:
-        result = ledger.score_closed(session, load_history(session))
+        events_alone = score(session)
+    assert events_alone.scored == []  # events close nothing: only coverage does
+    cover_through(store, date(2026, 11, 9))
+    with write_transaction(store) as session:
+        result = score(session)
     assert [e.election_id for e in result.scored] == [MIDTERM]
     assert result.history_end == date(2026, 11, 9)
 
@@ -149,7 +165,7 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     # An event added later inside the closed window does not move the score: it was scored when the window closed.
     add_weapons_test(store, date(2026, 10, 20))
     with write_transaction(store) as session:
-        later = ledger.score_closed(session, load_history(session))
+        later = score(session)
     assert later.scored == []
     with store() as session:
         assert stored_ledger.list_entries(session, election_id=MIDTERM) == [entry]
@@ -166,7 +182,7 @@ def test_the_version_record_compares_with_climatology_in_plain_words(store, fore
         f"none scored yet: no window it forecast has closed; the first closes on {SHORT_WINDOW[1]}."
     )
 
-    add_weapons_test(store, date(2026, 11, 9))  # no test inside the window: the outcome is "none"
+    cover_through(store, date(2026, 11, 9))  # no test inside the window: the outcome is "none"
     ledger.score_pending(store)
     with store() as session:
         record = ledger.track_record(session)
