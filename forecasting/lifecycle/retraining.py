@@ -29,7 +29,15 @@ from forecasting.domain.vocabulary import EVENT_GROUPS, JobStatus
 from forecasting.evaluation.backtest import DEFAULT_SINCE, BacktestConfig
 from forecasting.lifecycle import ledger
 from forecasting.lifecycle.metrics import RetrainResult, log, observed_retrain
-from forecasting.lifecycle.training import DEFAULT_TRAINING_HORIZON, history_hash, train_model_set
+from forecasting.lifecycle.training import (
+    DEFAULT_TRAINING_HORIZON,
+    choose_cutoff,
+    history_hash,
+    train_model_set,
+)
+from forecasting.lifecycle.training import (
+    RetrainFailed as RetrainFailed,  # raised here too; callers import it from this module
+)
 from forecasting.models.catalogue import COMPONENT_MODELS
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import TrainedModelSet, dumps
@@ -43,10 +51,6 @@ from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 PROMOTE_RULES = ("auto", "always", "never")
 # "No worse" allows for float noise in the stored means.
 LOG_LOSS_TOLERANCE = 1e-9
-
-
-class RetrainFailed(RuntimeError):
-    """Training could not produce a model set (the message says why); nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -315,8 +319,7 @@ def _retrain(
         covered = history_through(session)
     if history.events.empty:
         raise RetrainFailed("the store holds no events; run `provocast seed` first")
-    chosen_cutoff = _coverage_cutoff(cutoff, covered)
-    _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
+    chosen_cutoff = choose_cutoff(cutoff, covered, options.since or DEFAULT_SINCE)
     data_hash = history_hash(history, chosen_cutoff)
     report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
     if active is not None and not force and _same_training(active, data_hash, options):
@@ -383,25 +386,6 @@ def _retrain(
         lines,
         model_set=model_set,
     )
-
-
-def _coverage_cutoff(asked: date | None, covered: date | None) -> date:
-    """The data cutoff: the coverage date (events after it are kept but not learned from), or an earlier day asked for."""
-    if covered is None:
-        raise RetrainFailed(
-            "no source vouches for the history's completeness (no coverage recorded); run `provocast seed`, "
-            "`provocast events sync`, or `provocast coverage set --through DATE`"
-        )
-    if asked is not None and asked > covered:
-        raise RecordError("cutoff", f"{asked} is after the history's coverage ({covered}): those days are incomplete")
-    return asked or covered
-
-
-def _check_cutoff(cutoff: date, backtest_since: date) -> None:
-    # The backtest needs years of windows before the cutoff to score anything.
-    earliest = date(backtest_since.year + 5, 1, 1)
-    if cutoff < earliest:
-        raise RecordError("cutoff", f"{cutoff} leaves too little history to backtest; use {earliest} or later")
 
 
 def _same_training(active: registry.ModelVersion, data_hash: str, options: TrainingOptions) -> bool:

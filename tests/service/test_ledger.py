@@ -8,6 +8,9 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from forecasting.domain.vocabulary import CoverageSource
+from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import set_coverage
 from tests.conftest import install_artifact
 from tests.service.conftest import Store, auth, running_app
 
@@ -85,6 +88,13 @@ def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(
             assert added.status_code == 201, added.text
         # Scoring runs at start-up and on a swap, never on a GET.
         assert client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"][0]["status"] == "open"
+
+    # Events alone close no window: the history's coverage must reach its end.
+    with running_app(fresh_store.url, **short) as client:
+        (waiting,) = client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]
+        assert waiting["status"] == "open" and "awaiting data through 2026-11-08" in waiting["summary"]
+    with write_transaction(fresh_store.factory) as session:
+        set_coverage(session, CoverageSource.CURATOR, date(2026, 11, 9), "tests: complete through the day after")
 
     with running_app(fresh_store.url, **short) as client:
         (entry,) = client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]

@@ -268,3 +268,54 @@ def test_provocast_retrain_records_the_version_it_promotes(trained_artifact: Pat
     assert active is not None
     assert entries and {e.version_id for e in entries} == {active.id}
     assert MIDTERM in {e.election_id for e in entries} and all(not e.scored for e in entries)
+
+
+def test_a_promotion_records_the_next_30_and_90_days_scored_only_once_coverage_reaches_them(
+    store, forecaster: Forecaster
+) -> None:
+    promoted_on = date(2026, 12, 2)  # 104 days after the cutoff: the windows start on the promotion day
+    with write_transaction(store) as session:
+        first = ledger.record_version(
+            session, forecaster, list_elections(session), promoted_on=promoted_on, **DEFAULT_WINDOW
+        )
+    assert {"next-30-days", "next-90-days"} <= set(first.recorded)
+    with store() as session:
+        nowcasts = {e.election_id: e for e in stored_ledger.list_entries(session) if e.kind == ledger.NOWCAST_KIND}
+    thirty, ninety = nowcasts["next-30-days"], nowcasts["next-90-days"]
+    assert (thirty.window_start, thirty.window_end) == (promoted_on, date(2026, 12, 31))
+    assert (ninety.window_start, ninety.window_end) == (promoted_on, date(2027, 3, 1))
+    served = forecaster.forecast(promoted_on, date(2026, 12, 31), ["weapons"])
+    assert thirty.probability_any == round(served.probability_any, 6) and thirty.data_cutoff == forecaster.cutoff
+    assert "awaiting data through 2026-12-31" in thirty.in_words()
+
+    # Every worker that loads the version later records the same windows: nothing new.
+    with write_transaction(store) as session:
+        again = ledger.record_version(
+            session, forecaster, list_elections(session), promoted_on=promoted_on, **DEFAULT_WINDOW
+        )
+    assert "next-30-days" in again.already and "next-30-days" not in again.recorded
+
+    # A test inside the window is not enough: the window is scored once coverage reaches its end, not before.
+    add_weapons_test(store, date(2026, 12, 10))
+    cover_through(store, date(2026, 12, 30))
+    with write_transaction(store) as session:
+        early = score(session)
+    assert "next-30-days" not in {e.election_id for e in early.scored}
+    cover_through(store, date(2026, 12, 31))
+    with write_transaction(store) as session:
+        closed = score(session)
+    scored = {e.election_id: e for e in closed.scored}
+    assert scored["next-30-days"].observed_count == 1 and scored["next-30-days"].history_end == date(2026, 12, 31)
+    assert "next-90-days" not in scored
+
+
+def test_a_version_promoted_before_its_cutoff_day_starts_its_nowcasts_after_the_cutoff(
+    store, forecaster: Forecaster
+) -> None:
+    with write_transaction(store) as session:
+        ledger.record_version(
+            session, forecaster, [], promoted_on=forecaster.cutoff - timedelta(days=3), **DEFAULT_WINDOW
+        )
+    with store() as session:
+        starts = {e.window_start for e in stored_ledger.list_entries(session)}
+    assert starts == {forecaster.cutoff + timedelta(days=1)}
