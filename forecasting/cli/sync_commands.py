@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
 
 import typer
 
@@ -46,7 +47,10 @@ def _source(url: str | None, file: Path | None, complete_through: str | None) ->
     if url is not None and file is not None:
         raise RecordError("file", "give --url or --file, not both")
     through = parse_date(complete_through, "complete_through", allow_future=False) if complete_through else None
-    return SyncSource(url=url or (None if file else get_settings().sync_url), file=file, complete_through=through)
+    chosen = url or (None if file else get_settings().sync_url)
+    if chosen is not None and urlparse(chosen).scheme not in ("http", "https"):
+        raise RecordError("url", f"{chosen!r} is not an http(s) URL; use --file for a local file")
+    return SyncSource(url=chosen, file=file, complete_through=through)
 
 
 @events_app.command("sync")

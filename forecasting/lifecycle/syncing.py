@@ -178,7 +178,7 @@ def sync(
         raise refuse(SyncOutcome.REFUSED, f"{source.label} refused: {error}") from None
     except (SQLAlchemyError, RecordError) as error:
         raise refuse(SyncOutcome.FAILED, f"the store failed during the sync: {error}") from None
-    verb = "dry run, would have" if dry_run else "synced"
+    verb = "dry run: would have synced" if dry_run else "synced"
     lines.append(
         f"{verb} {source.label} ({len(body)} bytes, sha256 {(fetched.sha256 or '')[:12]}): {merge.summary()}; "
         f"sync coverage through {through}" + ("; nothing written" if dry_run else "")

@@ -29,7 +29,11 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
 
     for item in body["items"]:
         assert item["status"] == "open" and item["observed_count"] is None and item["brier"] is None
-        served = client.get(f"/v1/elections/{item['election_id']}/forecast").json()["forecast"]
+        if item["kind"] == "now-cast":  # the next 30 or 90 days from the promotion day: the same as a window forecast
+            window = {"start": item["window_start"], "end": item["window_end"]}
+            served = client.post("/v1/forecasts", json=window).json()
+        else:
+            served = client.get(f"/v1/elections/{item['election_id']}/forecast").json()["forecast"]
         assert item["version"] == served["version"] and item["model"] == served["model"]
         assert item["probability_any"] == served["probability_any"]
         assert item["expected_count"] == served["expected_count"]
@@ -38,6 +42,8 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
         assert (item["window_start"], item["window_end"]) == (served["window"]["start"], served["window"]["end"])
         assert item["summary"].startswith(f"said {round(item['probability_any'] * 100)}%")
     assert {i["election_id"] for i in body["items"]} >= {
+        "next-30-days",
+        "next-90-days",
         MIDTERM,
         "kr-legislative-2028-04-12",
         "us-presidential-2028-11-07",

@@ -141,3 +141,9 @@ def test_bad_list_parameters_are_422s(client: TestClient) -> None:
     assert client.get("/v1/jobs?kind=other").status_code == 422
     assert client.get("/v1/jobs?limit=0").status_code == 422
     assert client.get("/v1/sync-runs?limit=0").status_code == 422
+
+
+def test_the_history_age_is_a_prometheus_gauge(client: TestClient, store: Store) -> None:
+    assert store.active is not None
+    age = (date.today() - store.active.data_cutoff).days
+    assert f"provocast_history_age_days {float(age)}" in client.get("/metrics").text
