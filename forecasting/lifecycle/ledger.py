@@ -1,29 +1,19 @@
 """The forecast ledger: a public, unchangeable track record of the forecasts the service published.
 
-When a model version becomes active (the service loads it, or `provocast
-retrain` promotes it), `record_version` writes its forecast for every
-election whose window has not closed yet: the default window around the
-election, the weapons group, the version's default model, with climatology's
-probability for the same window beside it. It also writes the now-casts: the
-next 30 and 90 days from the day the version was promoted (`election_id`
-`next-30-days`, `next-90-days`, kind `now-cast`), so the record grows every
-month, not only every second year. One entry per version, election,
-window and group; recording again is a no-op (insert if absent), so every
-worker and replica may do it.
+When a model version becomes active (the service loads it, or `provocast retrain` promotes it),
+`record_version` writes its forecast for every election whose window has not closed yet (the default
+window, the weapons group, the default model, with climatology's and the trailing-year rate's
+probabilities beside it), and the now-casts: the next 30 and 90 days from the day it was promoted
+(`next-30-days`, `next-90-days`, kind `now-cast`). Insert if absent: every worker and replica may do it.
 
-A window closes when the store's history is complete through its last day
-(the history end is the coverage date, `forecasting.store.live.coverage`:
-a sync, the seeds, an import with `--complete-through` or a curator move it;
-an event added by hand does not).
-`score_closed` then fills the entry's outcome once: the observed count, the
-Brier score and log loss of P(at least one) beside climatology's, and
-whether the count fell inside the 80% and 95% intervals. Events added to the
-store later for a window already scored do not change its score: the ledger
-keeps what was known when it closed.
+A window closes when the history is complete through its last day: the coverage date
+(`forecasting.store.live.coverage`), which an event added by hand never moves. `score_closed` then
+fills the outcome once: the observed count, the Brier scores and log losses beside the baselines',
+and whether the count fell inside the 80% and 95% intervals. Events added later do not change it.
 
-Nothing here updates a forecast or deletes an entry, and the database
-refuses both (triggers of migration 0003). The rows are read and written by
-`forecasting.store.ledger`; the caller owns the transaction.
+Nothing here updates a forecast or deletes an entry, and the database refuses both (triggers of
+migrations 0003 and 0004). The rows are read and written by `forecasting.store.ledger`; the caller
+owns the transaction.
 """
 
 from __future__ import annotations
@@ -38,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup
+from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup, ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.scoring import brier, log_loss
 from forecasting.features.series import daily_counts
@@ -112,6 +102,7 @@ class VersionRecord:
     climatology_brier: float | None
     log_loss: float | None
     climatology_log_loss: float | None
+    trailing_year_brier: float | None  # the trailing-year rate's mean Brier on the scored windows that have it
     brier_skill_vs_climatology: float | None
     coverage_80: float | None
     coverage_95: float | None
@@ -136,7 +127,13 @@ class VersionRecord:
         return (
             f"{self.scored} of {self.entries} forecasts scored (a test happened in {self.with_event} of those windows). "
             f"Mean Brier score {self.brier:.3f} against climatology's {self.climatology_brier:.3f} on the same windows "
-            f"(0 is perfect, lower is better): {verdict} the long-run seasonal rate. The count fell inside the 80% "
+            f"(0 is perfect, lower is better): {verdict} the long-run seasonal rate"
+            + (
+                f"; the rate of the previous twelve months scored {self.trailing_year_brier:.3f}"
+                if self.trailing_year_brier is not None
+                else ""
+            )
+            + ". The count fell inside the 80% "
             f"range in {inside} of {self.scored}."
             + (" Few windows have closed, so this says little yet." if self.scored < 10 else "")
         )
@@ -149,8 +146,17 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)  # as the API rounds
 
 
+def _trailing_year(forecaster: Forecaster, forecast: ServedForecast) -> float | None:
+    """The trailing-year rate's probability for the same window, when the version holds that model."""
+    try:
+        rate = forecaster.forecast(forecast.start, forecast.end, [forecast.event_group], ModelName.TRAILING_YEAR)
+    except ForecastRequestError:
+        return None
+    return _rounded(rate.probability_any)
+
+
 def _row_values(
-    forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime
+    forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime, trailing: float | None
 ) -> dict[str, Any]:
     intervals = {round(i.level * 100): i for i in forecast.intervals}
     effect = forecast.election_effect
@@ -176,6 +182,7 @@ def _row_values(
         "election_effect_lower": _rounded(effect.lower),
         "election_effect_upper": _rounded(effect.upper),
         "recorded_at": now,
+        "trailing_year_probability_any": trailing,
     }
 
 
@@ -213,7 +220,8 @@ def record_version(
         except ForecastRequestError as error:
             result.skipped.append(SkippedElection(election.id, str(error)))
             continue
-        if insert_if_absent(session, _row_values(forecast, election, version_id, now)):
+        values = _row_values(forecast, election, version_id, now, _trailing_year(forecaster, forecast))
+        if insert_if_absent(session, values):
             result.recorded.append(election.id)
         else:
             result.already.append(election.id)
@@ -245,7 +253,8 @@ def _record_nowcasts(
         except ForecastRequestError as error:
             result.skipped.append(SkippedElection(label, str(error)))
             continue
-        values = _row_values(forecast, ElectionRecord(label, start, "", NOWCAST_KIND, "", None), result.version_id, now)
+        anchor = ElectionRecord(label, start, "", NOWCAST_KIND, "", None)
+        values = _row_values(forecast, anchor, result.version_id, now, _trailing_year(forecaster, forecast))
         if insert_if_absent(session, values):
             result.recorded.append(label)
         else:
@@ -286,6 +295,9 @@ def _outcome(entry: LedgerEntry, history: History, end_of_history: dt.date, now:
         "log_loss": round(float(log_loss(forecast, happened)[0]), 6),
         "climatology_brier": round(float(brier(climatology, happened)[0]), 6),
         "climatology_log_loss": round(float(log_loss(climatology, happened)[0]), 6),
+        "trailing_year_brier": None
+        if entry.trailing_year_probability_any is None
+        else round(float(brier(np.array([entry.trailing_year_probability_any]), happened)[0]), 6),
         "inside_80": entry.lower_80 <= observed <= entry.upper_80,
         "inside_95": entry.lower_95 <= observed <= entry.upper_95,
         "history_end": end_of_history,
@@ -326,6 +338,7 @@ def _version_record(version_id: str, entries: list[LedgerEntry]) -> VersionRecor
         climatology_brier=climatology,
         log_loss=_mean([e.log_loss for e in done]),
         climatology_log_loss=_mean([e.climatology_log_loss for e in done]),
+        trailing_year_brier=_mean([e.trailing_year_brier for e in done]),
         brier_skill_vs_climatology=skill,
         coverage_80=_mean([1.0 if e.inside_80 else 0.0 for e in done]),
         coverage_95=_mean([1.0 if e.inside_95 else 0.0 for e in done]),

@@ -51,11 +51,13 @@ class LedgerEntry:
     election_effect_lower: float | None
     election_effect_upper: float | None
     recorded_at: dt.datetime
+    trailing_year_probability_any: float | None = None
     observed_count: int | None = None
     brier: float | None = None
     log_loss: float | None = None
     climatology_brier: float | None = None
     climatology_log_loss: float | None = None
+    trailing_year_brier: float | None = None
     inside_80: bool | None = None
     inside_95: bool | None = None
     history_end: dt.date | None = None

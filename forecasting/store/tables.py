@@ -267,12 +267,15 @@ class LedgerEntryRow(Base):
     election_effect_lower: Mapped[float | None] = mapped_column(Float)
     election_effect_upper: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # The trailing-year rate's probability for the same window (migration 0004; None when the version lacks it).
+    trailing_year_probability_any: Mapped[float | None] = mapped_column(Float)
     # The outcome: NULL until the window has closed and the history covers it, then filled once.
     observed_count: Mapped[int | None] = mapped_column(Integer)
     brier: Mapped[float | None] = mapped_column(Float)
     log_loss: Mapped[float | None] = mapped_column(Float)
     climatology_brier: Mapped[float | None] = mapped_column(Float)
     climatology_log_loss: Mapped[float | None] = mapped_column(Float)
+    trailing_year_brier: Mapped[float | None] = mapped_column(Float)
     inside_80: Mapped[bool | None] = mapped_column(Boolean)
     inside_95: Mapped[bool | None] = mapped_column(Boolean)
     history_end: Mapped[dt.date | None] = mapped_column(Date)

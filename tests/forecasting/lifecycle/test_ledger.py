@@ -105,6 +105,8 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
     assert (midterm.lower_80, midterm.upper_80) == (served.intervals[0].lower, served.intervals[0].upper)
     assert (midterm.lower_95, midterm.upper_95) == (served.intervals[1].lower, served.intervals[1].upper)
     assert midterm.climatology_probability_any == round(served.baseline_probability_any, 6)
+    trailing = forecaster.forecast(date(2026, 10, 4), date(2026, 12, 3), ["weapons"], "trailing_year")
+    assert midterm.trailing_year_probability_any == round(trailing.probability_any, 6)
     assert midterm.model == served.model and midterm.event_group == "weapons"
     assert midterm.version_id == forecaster.version and midterm.data_cutoff == cutoff
     assert not midterm.scored and midterm.observed_count is None
@@ -157,6 +159,8 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     assert entry.log_loss == pytest.approx(-np.log(np.clip(p, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)), abs=1e-6)
     assert entry.climatology_brier == pytest.approx((clim - 1) ** 2, abs=1e-6)
     assert entry.climatology_log_loss == pytest.approx(-np.log(clim), abs=1e-6)
+    assert entry.trailing_year_probability_any is not None
+    assert entry.trailing_year_brier == pytest.approx((entry.trailing_year_probability_any - 1) ** 2, abs=1e-6)
     assert entry.inside_80 == (entry.lower_80 <= 2 <= entry.upper_80)
     assert entry.inside_95 == (entry.lower_95 <= 2 <= entry.upper_95)
     assert entry.history_end == date(2026, 11, 9) and entry.scored
@@ -193,6 +197,8 @@ def test_the_version_record_compares_with_climatology_in_plain_words(store, fore
     assert summary.climatology_brier == pytest.approx(entry.climatology_probability_any**2, abs=1e-6)
     assert summary.brier_skill_vs_climatology == pytest.approx(1 - summary.brier / summary.climatology_brier, abs=1e-6)
     assert summary.coverage_80 == (1.0 if entry.lower_80 == 0 else 0.0)
+    assert summary.trailing_year_brier == entry.trailing_year_brier
+    assert f"the rate of the previous twelve months scored {entry.trailing_year_brier:.3f}" in summary.in_words()
     verdict = "better than" if summary.brier < summary.climatology_brier else "worse than"
     assert f"{verdict} the long-run seasonal rate" in summary.in_words()
     assert "Few windows have closed" in summary.in_words()
@@ -209,6 +215,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
         "UPDATE forecast_ledger SET probability_any = 0.5": "a recorded forecast is never changed",
         "UPDATE forecast_ledger SET recorded_at = recorded_at": None,  # no change: allowed
         "UPDATE forecast_ledger SET version_id = version_id, model = 'climatology'": "never changed",
+        "UPDATE forecast_ledger SET trailing_year_probability_any = 0.5": "a recorded forecast is never changed",
         "UPDATE forecast_ledger SET window_end = window_end + 1"
         if "postgres" in store_url
         else "UPDATE forecast_ledger SET window_end = '2030-01-01'": "never changed",
@@ -230,6 +237,14 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
     with store() as session:
         with pytest.raises(IntegrityError, match="an outcome is filled once and never changed"):
             session.execute(text(f"UPDATE forecast_ledger SET observed_count = 2 WHERE election_id = '{MIDTERM}'"))
+        session.rollback()
+    with write_transaction(store) as session:
+        session.execute(text(f"UPDATE forecast_ledger SET trailing_year_brier = 0.1 WHERE election_id = '{MIDTERM}'"))
+    with store() as session:
+        with pytest.raises(IntegrityError, match="an outcome is filled once and never changed"):
+            session.execute(
+                text(f"UPDATE forecast_ledger SET trailing_year_brier = 0.2 WHERE election_id = '{MIDTERM}'")
+            )
         session.rollback()
     with store() as session:
         (entry,) = stored_ledger.list_entries(session, election_id=MIDTERM)

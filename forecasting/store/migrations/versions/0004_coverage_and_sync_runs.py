@@ -11,6 +11,10 @@ coverage); a curator who knows an import was complete says so with
 `sync_runs` records every `provocast events sync`: what was fetched, what it
 did to the store, how it ended.
 
+`forecast_ledger` gains the trailing-year rate's probability beside
+climatology's (a forecast column, fixed once written) and its Brier score (an
+outcome column, filled once), guarded by triggers of their own like 0003's.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
@@ -30,6 +34,9 @@ depends_on: str | Sequence[str] | None = None
 
 OLD_ORIGINS = "origin IN ('seed', 'import', 'manual')"
 NEW_ORIGINS = "origin IN ('seed', 'sync', 'import', 'manual')"
+# As in 0003 (frozen here too).
+FORECAST_FIXED = "the forecast ledger is append-only: a recorded forecast is never changed"
+OUTCOME_ONCE = "the forecast ledger is append-only: an outcome is filled once and never changed"
 
 
 def upgrade() -> None:
@@ -78,8 +85,48 @@ def upgrade() -> None:
     )
     op.create_index("ix_sync_runs_started_at", "sync_runs", ["started_at"])
 
+    op.add_column("forecast_ledger", sa.Column("trailing_year_probability_any", sa.Float(), nullable=True))
+    op.add_column("forecast_ledger", sa.Column("trailing_year_brier", sa.Float(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"""
+            CREATE FUNCTION forecast_ledger_guard_0004() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.trailing_year_probability_any IS DISTINCT FROM OLD.trailing_year_probability_any THEN
+                    RAISE EXCEPTION '{FORECAST_FIXED}' USING ERRCODE = '23001';
+                END IF;
+                IF OLD.trailing_year_brier IS NOT NULL AND NEW.trailing_year_brier IS DISTINCT FROM OLD.trailing_year_brier THEN
+                    RAISE EXCEPTION '{OUTCOME_ONCE}' USING ERRCODE = '23001';
+                END IF;
+                RETURN NEW;
+            END
+            $$
+        """)
+        op.execute(
+            "CREATE TRIGGER forecast_ledger_guard_0004 BEFORE UPDATE ON forecast_ledger "
+            "FOR EACH ROW EXECUTE FUNCTION forecast_ledger_guard_0004()"
+        )
+    else:
+        op.execute(
+            "CREATE TRIGGER forecast_ledger_trailing_fixed BEFORE UPDATE ON forecast_ledger WHEN "
+            "NEW.trailing_year_probability_any IS NOT OLD.trailing_year_probability_any "
+            f"BEGIN SELECT RAISE(ABORT, '{FORECAST_FIXED}'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER forecast_ledger_trailing_once BEFORE UPDATE ON forecast_ledger WHEN "
+            "OLD.trailing_year_brier IS NOT NULL AND NEW.trailing_year_brier IS NOT OLD.trailing_year_brier "
+            f"BEGIN SELECT RAISE(ABORT, '{OUTCOME_ONCE}'); END"
+        )
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER forecast_ledger_guard_0004 ON forecast_ledger")
+        op.execute("DROP FUNCTION forecast_ledger_guard_0004()")
+    else:
+        op.execute("DROP TRIGGER forecast_ledger_trailing_fixed")
+        op.execute("DROP TRIGGER forecast_ledger_trailing_once")
+    op.execute("ALTER TABLE forecast_ledger DROP COLUMN trailing_year_brier")
+    op.execute("ALTER TABLE forecast_ledger DROP COLUMN trailing_year_probability_any")
     op.drop_index("ix_sync_runs_started_at", table_name="sync_runs")
     op.drop_table("sync_runs")
     op.drop_table("coverage")
