@@ -3,8 +3,9 @@
 #
 #   serve [UVICORN OPTIONS]   migrate and seed the store, then run the HTTP service (uvicorn, PROVOCAST_WORKERS workers)
 #   migrate                   migrate and seed the store (and grant PROVOCAST_APP_ROLE row access), then exit
-#   retrain [OPTIONS]         one retrain, then exit (for a Kubernetes CronJob): `provocast retrain OPTIONS`
-#   retrain-scheduler [OPTS]  retrain on the cron schedule PROVOCAST_RETRAIN_CRON, in this one process
+#   retrain [OPTIONS]         one retrain, then exit: `provocast retrain OPTIONS`
+#   cycle [OPTIONS]           one sync, then a retrain if the history changed, then exit (the Kubernetes CronJob)
+#   retrain-scheduler [OPTS]  sync and retrain on the cron schedule PROVOCAST_RETRAIN_CRON, in this one process
 #   anything else             run as a command, e.g. `provocast events list` or `sh`
 #
 # Every setting comes from the environment (PROVOCAST_DATABASE_URL, PROVOCAST_API_TOKEN, ...; see docs/configuration.md).
@@ -17,7 +18,7 @@ say() {
 }
 
 usage() {
-    sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
 }
 
 # A setting that must be a whole number of at least 1; exits with code 2 naming the variable otherwise.
@@ -88,6 +89,9 @@ case "$command" in
         ;;
     retrain)
         exec provocast retrain "$@"
+        ;;
+    cycle)
+        exec provocast cycle "$@"
         ;;
     retrain-scheduler)
         cron=${PROVOCAST_RETRAIN_CRON:-}

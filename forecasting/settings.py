@@ -6,6 +6,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from forecasting.domain.window import WindowSpec
@@ -36,6 +37,20 @@ class Settings(BaseSettings):
     # The window around an election that is forecast by default (the API) and recorded in the forecast ledger.
     default_days_before: int = 30
     default_days_after: int = 30
+    # Sync (`provocast events sync`, the scheduled loop): the processed CSIS file the upstream repository
+    # republishes daily, fetched with a timeout, a size cap and retries; a file that would remove more than this
+    # share of the synced events is refused.
+    sync_url: str = (
+        "https://raw.githubusercontent.com/stiles/north-korea-provocations/main/"
+        "data/processed/north_korea_provocations_1958_present.csv"
+    )
+    sync_timeout_seconds: float = Field(default=30.0, gt=0)
+    sync_max_bytes: int = Field(default=20_000_000, ge=1)
+    sync_retries: int = Field(default=3, ge=0, le=10)
+    sync_backoff_seconds: float = Field(default=2.0, ge=0)
+    sync_max_removed_share: float = Field(default=0.05, ge=0, le=1)
+    # Freshness: a forecast whose history is older than this (days from coverage to today) carries a stale note.
+    stale_after_days: int = Field(default=14, ge=0)
 
     @property
     def default_window(self) -> WindowSpec:

@@ -6,16 +6,25 @@ list, popular custom windows) is kept as finished JSON in the loaded
 version's memo, which is dropped with the version when a new one is swapped in.
 A question the version cannot answer raises the engine's ForecastRejected,
 which names the request field at fault (service.errors maps it to a 422).
+
+Every forecast body says how old its history is (`history_age_days`) and the
+now-cast starts today, so bodies depend on the day: each answer function takes
+the request's `Freshness` (today's date and the stale threshold, from
+`service.deps.Fresh`) and keys its memo on it. Nothing else here reads the clock.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from forecasting.domain.records import ElectionRecord
+from forecasting.domain.window import DateWindow
 from forecasting.evaluation.report import ALL_ELECTIONS
 from forecasting.models.base import ForecastRequestError
 from forecasting.serving.forecaster import WindowQuery
+from forecasting.serving.payload import Freshness
 from service.model_holder import LoadedModel
-from service.queries import ElectionQuery, UpcomingQuery
+from service.queries import ElectionQuery, NextQuery, UpcomingQuery
 from service.schemas import (
     BacktestForecast,
     Backtests,
@@ -29,32 +38,43 @@ from service.schemas import (
 )
 
 
-def answer_window(loaded: LoadedModel, query: WindowQuery) -> bytes:
-    key = ("window", query)
+def answer_window(loaded: LoadedModel, query: WindowQuery, fresh: Freshness) -> bytes:
+    key = ("window", query, fresh)
     body = loaded.memo.get(key)
     if body is None:
-        body = loaded.memo.put(key, _forecast(loaded, query).model_dump_json().encode())
+        body = loaded.memo.put(key, _forecast(loaded, query, fresh).model_dump_json().encode())
     return body
 
 
-def answer_election(loaded: LoadedModel, query: ElectionQuery) -> bytes:
-    key = ("election", query)
+def next_window(loaded: LoadedModel, query: NextQuery, fresh: Freshness) -> WindowQuery:
+    """The now-cast's window: `days` days from today (from the day after the cutoff if the history reaches today)."""
+    start = max(fresh.today, loaded.forecaster.cutoff + timedelta(days=1))
+    return WindowQuery(DateWindow(start, start + timedelta(days=query.days - 1)), query.group, query.model)
+
+
+def answer_next(loaded: LoadedModel, query: NextQuery, fresh: Freshness) -> bytes:
+    """The chance of an event in the next `days` days from today; its horizon is counted from the coverage date."""
+    return answer_window(loaded, next_window(loaded, query, fresh), fresh)
+
+
+def answer_election(loaded: LoadedModel, query: ElectionQuery, fresh: Freshness) -> bytes:
+    key = ("election", query, fresh)
     body = loaded.memo.get(key)
     if body is None:
         answer = ElectionForecast(
             election=Election.model_validate(query.election),
             days_before=query.spec.days_before,
             days_after=query.spec.days_after,
-            forecast=_forecast(loaded, query.window_query),
+            forecast=_forecast(loaded, query.window_query, fresh),
         )
         body = loaded.memo.put(key, answer.model_dump_json().encode())
     return body
 
 
-def answer_upcoming(loaded: LoadedModel, query: UpcomingQuery) -> bytes:
+def answer_upcoming(loaded: LoadedModel, query: UpcomingQuery, fresh: Freshness) -> bytes:
     loaded.forecaster.check_model(query.group, query.model)
     chosen = query.elections
-    key = ("upcoming", query.first_day, query.last_day, chosen, query.spec, query.group, query.model)
+    key = ("upcoming", query.first_day, query.last_day, chosen, query.spec, query.group, query.model, fresh)
     body = loaded.memo.get(key)
     if body is None:
         answer = UpcomingForecasts(
@@ -64,23 +84,25 @@ def answer_upcoming(loaded: LoadedModel, query: UpcomingQuery) -> bytes:
             date_to=query.last_day,
             days_before=query.spec.days_before,
             days_after=query.spec.days_after,
-            items=[_upcoming_item(loaded, query, election) for election in chosen],
+            items=[_upcoming_item(loaded, query, election, fresh) for election in chosen],
         )
         body = loaded.memo.put(key, answer.model_dump_json(by_alias=True).encode())
     return body
 
 
-def _upcoming_item(loaded: LoadedModel, query: UpcomingQuery, election: ElectionRecord) -> UpcomingItem:
+def _upcoming_item(
+    loaded: LoadedModel, query: UpcomingQuery, election: ElectionRecord, fresh: Freshness
+) -> UpcomingItem:
     window = WindowQuery(query.spec.around(election.date), query.group, query.model)
     try:
-        forecast = _forecast(loaded, window)
+        forecast = _forecast(loaded, window, fresh)
     except ForecastRequestError as error:
         return UpcomingItem(election=Election.model_validate(election), forecast=None, unavailable=str(error))
     return UpcomingItem(election=Election.model_validate(election), forecast=forecast)
 
 
-def _forecast(loaded: LoadedModel, query: WindowQuery) -> Forecast:
-    return Forecast.from_served(loaded.forecaster.answer(query))
+def _forecast(loaded: LoadedModel, query: WindowQuery, fresh: Freshness) -> Forecast:
+    return Forecast.from_served(loaded.forecaster.answer(query), fresh)
 
 
 # --- backtests --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import ElectionRecord
+from forecasting.serving.payload import Freshness
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
 from forecasting.store.db import create_session_factory, create_store_engine, write_transaction
@@ -145,6 +146,18 @@ async def _serving_model(request: Request) -> LoadedModel:
 
 
 Loaded = Annotated[LoadedModel, Depends(_serving_model)]
+
+
+def freshness(settings: ServiceSettings) -> Freshness:
+    """Today and the stale threshold: the only input that makes a forecast body depend on the day it is asked."""
+    return Freshness(date.today(), settings.stale_after_days)
+
+
+async def _freshness(request: Request) -> Freshness:
+    return freshness(app_state(request).settings)
+
+
+Fresh = Annotated[Freshness, Depends(_freshness)]
 
 
 # --- one validating dependency per path parameter ----------------------------------------------

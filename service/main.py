@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecasting.domain.records import ElectionRecord
 from forecasting.lifecycle import ledger
 from service.answers import answer_upcoming
-from service.deps import AppState, app_state, child_environment, open_store, require_token
+from service.deps import AppState, app_state, child_environment, freshness, open_store, require_token
 from service.edge.fast_path import FastPathMiddleware, ServingState
 from service.errors import install_error_handlers
 from service.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -66,17 +66,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     service_logging = ServiceLogging(settings.log_format, settings.log_level)
 
     def on_loaded(loaded: LoadedModel, elections: dict[str, ElectionRecord], factory: sessionmaker[Session]) -> None:
-        answer_upcoming(loaded, upcoming_query(loaded.forecaster, list(elections.values()), settings))
+        answer_upcoming(
+            loaded, upcoming_query(loaded.forecaster, list(elections.values()), settings), freshness(settings)
+        )
         publish_in_ledger(factory, loaded)
 
     def publish_in_ledger(factory: sessionmaker[Session], loaded: LoadedModel) -> None:
         """The version now served goes into the forecast ledger; closed windows are scored (never blocks serving)."""
         try:
+            promoted = loaded.version.promoted_at
             recorded, scored = ledger.record_and_score(
                 factory,
                 loaded.forecaster,
                 days_before=settings.default_days_before,
                 days_after=settings.default_days_after,
+                promoted_on=None if promoted is None else promoted.date(),
             )
         except Exception as error:
             log.warning("forecast ledger not updated for %s: %s", loaded.id, error)

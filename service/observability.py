@@ -302,6 +302,11 @@ class ActiveModelCollector(Collector):
         loaded_for = GaugeMetricFamily(
             "provocast_model_loaded_seconds", "Seconds since this process loaded the served version"
         )
+        history_age = GaugeMetricFamily(
+            "provocast_history_age_days",
+            "Days from the served version's history coverage (history_through, its data cutoff) to today; "
+            "forecasts carry a stale note past PROVOCAST_STALE_AFTER_DAYS",
+        )
         if loaded is not None:
             now = dt.datetime.now(dt.UTC)
             version = loaded.version
@@ -310,7 +315,8 @@ class ActiveModelCollector(Collector):
             age.add_metric([], (now - version.created_at).total_seconds())
             data_age.add_metric([], (now - cutoff_end).total_seconds())
             loaded_for.add_metric([], (now - loaded.loaded_at).total_seconds())
-        yield from (info, age, data_age, loaded_for)
+            history_age.add_metric([], (dt.date.today() - version.data_cutoff).days)
+        yield from (info, age, data_age, loaded_for, history_age)
 
 
 def multiprocess_directory() -> str | None:

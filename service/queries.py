@@ -18,7 +18,7 @@ from fastapi import Depends, Query, Request
 from forecasting.domain.records import ElectionRecord
 from forecasting.domain.vocabulary import ChartWindow, EventGroup, ModelName, UnknownEventType
 from forecasting.domain.window import DateWindow, WindowSpec
-from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
+from forecasting.serving.forecaster import MAX_WINDOW_DAYS, ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
 from service.deps import Election, Loaded, app_state
 from service.errors import ApiError
@@ -42,6 +42,15 @@ class ElectionQuery:
     def window_query(self) -> WindowQuery:
         anchor = ElectionAnchor(self.election.id, self.election.date)
         return WindowQuery(self.spec.around(self.election.date), self.group, self.model, anchor)
+
+
+@dataclass(frozen=True)
+class NextQuery:
+    """The now-cast: the next `days` days from today (the window itself is set by `service.answers.next_window`)."""
+
+    days: int
+    group: EventGroup
+    model: str | None
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,24 @@ async def _upcoming_query(
     )
 
 
+async def _next_query(
+    loaded: Loaded,
+    days: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_WINDOW_DAYS,
+            description=f"How many days from today (1 to {MAX_WINDOW_DAYS}); the dashboard shows 30, 60 and 90.",
+        ),
+    ] = 30,
+    event_types: EventTypes = None,
+    model: ModelParam = None,
+) -> NextQuery:
+    return NextQuery(days, loaded.forecaster.group_for(split_event_types(event_types)), model)
+
+
 WindowQueryParam = Annotated[WindowQuery, Depends(_window_query)]
+NextQueryParam = Annotated[NextQuery, Depends(_next_query)]
 ElectionQueryParam = Annotated[ElectionQuery, Depends(_election_query)]
 ElectionChartQueryParam = Annotated[ElectionQuery, Depends(_election_chart_query)]
 UpcomingQueryParam = Annotated[UpcomingQuery, Depends(_upcoming_query)]

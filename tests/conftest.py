@@ -25,6 +25,9 @@ from forecasting.store.migrations.runner import upgrade_schema
 from tests.fixtures import FIXTURE_SEEDS
 
 POSTGRES_URL_ENV = "PROVOCAST_TEST_POSTGRES_URL"
+# CI never reaches the network: a sync that a test does not point at its own local server fails at once
+# (nothing listens on the discard port). Set before any settings are read, inherited by child processes.
+os.environ["PROVOCAST_SYNC_URL"] = "http://127.0.0.1:9/sync-url-not-set-by-this-test.csv"
 REQUIRE_POSTGRES_ENV = "PROVOCAST_REQUIRE_POSTGRES"
 
 

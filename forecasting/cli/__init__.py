@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from forecasting.cli import db_commands, events_commands, forecast_commands, ledger_commands, model_commands
+from forecasting.cli import (
+    db_commands,
+    events_commands,
+    forecast_commands,
+    ledger_commands,
+    model_commands,
+    sync_commands,
+)
 
 app = typer.Typer(
     name="provocast",
@@ -18,3 +25,4 @@ events_commands.register(app)
 forecast_commands.register(app)
 model_commands.register(app)
 ledger_commands.register(app)
+sync_commands.register(app)

@@ -14,9 +14,10 @@ import typer
 
 from forecasting.cli.db_commands import fail, reports_errors, store_session
 from forecasting.domain.records import RecordError, event_from_row, parse_date, parse_event_type
-from forecasting.domain.vocabulary import EVENT_TYPES, Origin, UnknownEventType, resolve_event_types
+from forecasting.domain.vocabulary import EVENT_TYPES, CoverageSource, Origin, UnknownEventType, resolve_event_types
 from forecasting.settings import get_settings
 from forecasting.store.importing import import_events, read_import_file, write_events_csv
+from forecasting.store.live.coverage import set_coverage
 from forecasting.store.repository import (
     EventFilter,
     StoredEvent,
@@ -162,11 +163,22 @@ def import_command(
     update: Annotated[
         bool, typer.Option("--update", help="Replace stored events whose content differs (they become user rows).")
     ] = False,
+    complete_through: Annotated[
+        str | None,
+        typer.Option(
+            "--complete-through",
+            metavar="DATE",
+            help="The file holds every event through this day: moves the import's coverage (the data cutoff).",
+        ),
+    ] = None,
 ) -> None:
     """Merge events from a CSV file: all rows or none. Stored ids that differ are refused without --update."""
+    through = parse_date(complete_through, "complete_through", allow_future=False) if complete_through else None
     batch = read_import_file(file, file_format.value, get_settings().seeds_dir)
     with store_session() as session:
         report = import_events(session, batch, update=update, dry_run=dry_run)
+        if through is not None and not dry_run:
+            set_coverage(session, CoverageSource.IMPORT, through, f"import of {file}")
     for note in batch.notes:
         typer.echo(note)
     if dry_run:
@@ -174,6 +186,8 @@ def import_command(
         _list_ids(report)
     else:
         typer.echo(f"imported {file}: {report.summary()}")
+        if through is not None:
+            typer.echo(f"import coverage through {through}")
 
 
 def _list_ids(report: WriteReport) -> None:

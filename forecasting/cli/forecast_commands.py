@@ -85,7 +85,8 @@ def forecast_command(
     from forecasting.models.catalogue import UnknownModel, model_class
     from forecasting.serving.charts import window_chart_png, write_png
     from forecasting.serving.forecaster import Forecaster
-    from forecasting.serving.payload import forecast_payload
+    from forecasting.serving.payload import Freshness, forecast_payload
+    from forecasting.settings import get_settings
     from forecasting.store.repository import load_history
 
     if (election is None) == (start is None and end is None):
@@ -117,7 +118,7 @@ def forecast_command(
         write_png(window_chart_png(forecaster, forecast, history.events, election_day), plot)
     if as_json:
         # The shapes of POST /v1/forecasts and, with --election, GET /v1/elections/{id}/forecast.
-        payload = forecast_payload(forecast)
+        payload = forecast_payload(forecast, Freshness(date.today(), get_settings().stale_after_days))
         if election_row is not None:
             payload = {
                 "election": _election_payload(election_row),

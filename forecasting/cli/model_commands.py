@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecasting.cli.db_commands import STORE_TROUBLE, fail, reports_errors
 from forecasting.domain.records import parse_date
 from forecasting.lifecycle.retraining import EXIT_LOCKED, RetrainFailed, retrain
-from forecasting.lifecycle.schedule import parse_cron, retrain_process, run_schedule
+from forecasting.lifecycle.schedule import cli_process, parse_cron, run_schedule
 from forecasting.settings import get_settings
 from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
@@ -71,7 +71,11 @@ def store_factory() -> Iterator[sessionmaker[Session]]:
 @reports_model_errors
 def retrain_command(
     cutoff: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Train on the history up to this day (default: the last event).")
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Train on the history up to this day (default: the coverage date, see `provocast coverage`).",
+        ),
     ] = None,
     promote: Annotated[
         PromoteOption,
@@ -106,16 +110,18 @@ def retrain_command(
 def schedule_command(
     cron: Annotated[str, typer.Option(help='Cron expression in UTC, e.g. "0 3 * * *" (03:00 every day).')],
     promote: Annotated[PromoteOption, typer.Option(help="Promotion rule for every run.")] = PromoteOption.auto,
-    run_now: Annotated[bool, typer.Option("--run-now", help="Also retrain once at start-up.")] = False,
+    run_now: Annotated[bool, typer.Option("--run-now", help="Also run once at start-up.")] = False,
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="Retrain only (the history comes from imports); no sync step.")
+    ] = False,
     max_runs: Annotated[int | None, typer.Option(min=1, hidden=True, help="Stop after N runs (for tests).")] = None,
 ) -> None:
-    """Retrain on a cron schedule in this one process (run exactly one scheduler, never one per web worker)."""
+    """Sync, then retrain when the history changed, on a cron schedule in this one process (exactly one scheduler)."""
     parse_cron(cron)
-    typer.echo(f"scheduling `provocast retrain --promote {promote.value}` at {cron!r} (UTC)")
+    command = ["retrain", "--promote", promote.value] if no_sync else ["cycle", "--promote", promote.value]
+    typer.echo(f"scheduling `provocast {' '.join(command)}` at {cron!r} (UTC)")
     try:
-        run_schedule(
-            cron, retrain_process(["--promote", promote.value]), say=typer.echo, max_runs=max_runs, run_now=run_now
-        )
+        run_schedule(cron, cli_process(command), say=typer.echo, max_runs=max_runs, run_now=run_now)
     except KeyboardInterrupt:
         typer.echo("scheduler stopped")
 

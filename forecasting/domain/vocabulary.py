@@ -127,11 +127,35 @@ def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str,
 
 
 class Origin(StrEnum):
-    """How a stored event came in: `seed` rows mirror seeds/events.csv; `import` and `manual` rows are users'."""
+    """How a stored event came in: `seed` rows mirror seeds/events.csv, `sync` rows the synced CSIS file;
+    `import` and `manual` rows are users'."""
 
     SEED = "seed"
+    SYNC = "sync"
     IMPORT = "import"
     MANUAL = "manual"
+
+
+class CoverageSource(StrEnum):
+    """Who vouches that the history is complete through a date (one coverage row each).
+
+    A manually added event is no source: it never extends coverage.
+    """
+
+    SEED = "seed"  # the seeds' reference snapshot, through its last day
+    SYNC = "sync"  # `provocast events sync`, through the day its file was published (or its last row)
+    IMPORT = "import"  # `provocast events import --complete-through DATE`
+    CURATOR = "curator"  # `provocast coverage set --through DATE`
+
+
+class SyncOutcome(StrEnum):
+    """How a sync run ended (the `sync_runs.outcome` column and the metrics' label)."""
+
+    CHANGED = "changed"  # the file was merged and the store changed
+    UNCHANGED = "unchanged"  # the file was merged and nothing changed
+    NOT_MODIFIED = "not_modified"  # the server answered 304: nothing was downloaded
+    REFUSED = "refused"  # the file was fetched but refused (HTML, truncated, columns, too many removals)
+    FAILED = "failed"  # the file could not be fetched (HTTP error, timeout, too large) or the store failed
 
 
 class ModelName(StrEnum):

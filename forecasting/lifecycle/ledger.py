@@ -1,24 +1,19 @@
 """The forecast ledger: a public, unchangeable track record of the forecasts the service published.
 
-When a model version becomes active (the service loads it, or `provocast
-retrain` promotes it), `record_version` writes its forecast for every
-election whose window has not closed yet: the default window around the
-election, the weapons group, the version's default model, with climatology's
-probability for the same window beside it. One entry per version, election,
-window and group; recording again is a no-op (insert if absent), so every
-worker and replica may do it.
+When a model version becomes active (the service loads it, or `provocast retrain` promotes it),
+`record_version` writes its forecast for every election whose window has not closed yet (the default
+window, the weapons group, the default model, with climatology's and the trailing-year rate's
+probabilities beside it), and the now-casts: the next 30 and 90 days from the day it was promoted
+(`next-30-days`, `next-90-days`, kind `now-cast`). Insert if absent: every worker and replica may do it.
 
-A window closes when the store's history reaches its last day (the history
-end is the latest event date; it moves forward as events are imported).
-`score_closed` then fills the entry's outcome once: the observed count, the
-Brier score and log loss of P(at least one) beside climatology's, and
-whether the count fell inside the 80% and 95% intervals. Events added to the
-store later for a window already scored do not change its score: the ledger
-keeps what was known when it closed.
+A window closes when the history is complete through its last day: the coverage date
+(`forecasting.store.live.coverage`), which an event added by hand never moves. `score_closed` then
+fills the outcome once: the observed count, the Brier scores and log losses beside the baselines',
+and whether the count fell inside the 80% and 95% intervals. Events added later do not change it.
 
-Nothing here updates a forecast or deletes an entry, and the database
-refuses both (triggers of migration 0003). The rows are read and written by
-`forecasting.store.ledger`; the caller owns the transaction.
+Nothing here updates a forecast or deletes an entry, and the database refuses both (triggers of
+migrations 0003 and 0004). The rows are read and written by `forecasting.store.ledger`; the caller
+owns the transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.history import History
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup
+from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup, ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.scoring import brier, log_loss
 from forecasting.features.series import daily_counts
@@ -55,6 +50,14 @@ from forecasting.store.ledger import (
 from forecasting.store.repository import list_elections, load_history
 
 LEDGER_GROUP = EventGroup.WEAPONS
+# The now-cast windows a version records when it is promoted: the next 30 and 90 days.
+NOWCAST_DAYS = (30, 90)
+NOWCAST_KIND = "now-cast"
+
+
+def nowcast_id(days: int) -> str:
+    """The ledger's `election_id` of a now-cast entry: not an election, the window's length."""
+    return f"next-{days}-days"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class VersionRecord:
     climatology_brier: float | None
     log_loss: float | None
     climatology_log_loss: float | None
+    trailing_year_brier: float | None  # the trailing-year rate's mean Brier on the scored windows that have it
     brier_skill_vs_climatology: float | None
     coverage_80: float | None
     coverage_95: float | None
@@ -123,7 +127,13 @@ class VersionRecord:
         return (
             f"{self.scored} of {self.entries} forecasts scored (a test happened in {self.with_event} of those windows). "
             f"Mean Brier score {self.brier:.3f} against climatology's {self.climatology_brier:.3f} on the same windows "
-            f"(0 is perfect, lower is better): {verdict} the long-run seasonal rate. The count fell inside the 80% "
+            f"(0 is perfect, lower is better): {verdict} the long-run seasonal rate"
+            + (
+                f"; the rate of the previous twelve months scored {self.trailing_year_brier:.3f}"
+                if self.trailing_year_brier is not None
+                else ""
+            )
+            + ". The count fell inside the 80% "
             f"range in {inside} of {self.scored}."
             + (" Few windows have closed, so this says little yet." if self.scored < 10 else "")
         )
@@ -136,8 +146,17 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)  # as the API rounds
 
 
+def _trailing_year(forecaster: Forecaster, forecast: ServedForecast) -> float | None:
+    """The trailing-year rate's probability for the same window, when the version holds that model."""
+    try:
+        rate = forecaster.forecast(forecast.start, forecast.end, [forecast.event_group], ModelName.TRAILING_YEAR)
+    except ForecastRequestError:
+        return None
+    return _rounded(rate.probability_any)
+
+
 def _row_values(
-    forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime
+    forecast: ServedForecast, election: ElectionRecord, version_id: str, now: dt.datetime, trailing: float | None
 ) -> dict[str, Any]:
     intervals = {round(i.level * 100): i for i in forecast.intervals}
     effect = forecast.election_effect
@@ -163,6 +182,7 @@ def _row_values(
         "election_effect_lower": _rounded(effect.lower),
         "election_effect_upper": _rounded(effect.upper),
         "recorded_at": now,
+        "trailing_year_probability_any": trailing,
     }
 
 
@@ -173,6 +193,7 @@ def record_version(
     *,
     days_before: int,
     days_after: int,
+    promoted_on: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> RecordResult:
     """Write the version's forecast for every election whose window is still open (idempotent).
@@ -199,23 +220,58 @@ def record_version(
         except ForecastRequestError as error:
             result.skipped.append(SkippedElection(election.id, str(error)))
             continue
-        if insert_if_absent(session, _row_values(forecast, election, version_id, now)):
+        values = _row_values(forecast, election, version_id, now, _trailing_year(forecaster, forecast))
+        if insert_if_absent(session, values):
             result.recorded.append(election.id)
         else:
             result.already.append(election.id)
+    if promoted_on is not None:
+        _record_nowcasts(session, forecaster, promoted_on, end_of_history, now, result)
     return result
+
+
+def _record_nowcasts(
+    session: Session,
+    forecaster: Forecaster,
+    promoted_on: dt.date,
+    end_of_history: dt.date | None,
+    now: dt.datetime,
+    result: RecordResult,
+) -> None:
+    """The next 30 and 90 days from the day the version was promoted (after its cutoff): a record every month.
+
+    Keyed on the promotion day, so every worker and replica that loads the version later records the same windows.
+    """
+    start = max(promoted_on, forecaster.cutoff + dt.timedelta(days=1))
+    for days in NOWCAST_DAYS:
+        end = start + dt.timedelta(days=days - 1)
+        label = nowcast_id(days)
+        if end_of_history is not None and end <= end_of_history:
+            continue
+        try:
+            forecast = forecaster.forecast(start, end, [LEDGER_GROUP])
+        except ForecastRequestError as error:
+            result.skipped.append(SkippedElection(label, str(error)))
+            continue
+        anchor = ElectionRecord(label, start, "", NOWCAST_KIND, "", None)
+        values = _row_values(forecast, anchor, result.version_id, now, _trailing_year(forecaster, forecast))
+        if insert_if_absent(session, values):
+            result.recorded.append(label)
+        else:
+            result.already.append(label)
 
 
 # --- scoring -------------------------------------------------------------------------------
 
 
-def score_closed(session: Session, history: History, now: dt.datetime | None = None) -> ScoreResult:
-    """Fill the outcome of every unscored entry whose window the history now covers.
+def score_closed(
+    session: Session, history: History, end_of_history: dt.date | None, now: dt.datetime | None = None
+) -> ScoreResult:
+    """Fill the outcome of every unscored entry whose window the history's coverage now reaches.
 
     Only outcomes still NULL are written, so two processes scoring at once fill each entry once.
     """
     now = as_utc(now or utc_now())
-    end_of_history = history.last_event_date if not history.events.empty else None
     result = ScoreResult(end_of_history)
     for entry in unscored_entries(session):
         if end_of_history is None or entry.window_end > end_of_history:
@@ -239,6 +295,9 @@ def _outcome(entry: LedgerEntry, history: History, end_of_history: dt.date, now:
         "log_loss": round(float(log_loss(forecast, happened)[0]), 6),
         "climatology_brier": round(float(brier(climatology, happened)[0]), 6),
         "climatology_log_loss": round(float(log_loss(climatology, happened)[0]), 6),
+        "trailing_year_brier": None
+        if entry.trailing_year_probability_any is None
+        else round(float(brier(np.array([entry.trailing_year_probability_any]), happened)[0]), 6),
         "inside_80": entry.lower_80 <= observed <= entry.upper_80,
         "inside_95": entry.lower_95 <= observed <= entry.upper_95,
         "history_end": end_of_history,
@@ -279,6 +338,7 @@ def _version_record(version_id: str, entries: list[LedgerEntry]) -> VersionRecor
         climatology_brier=climatology,
         log_loss=_mean([e.log_loss for e in done]),
         climatology_log_loss=_mean([e.climatology_log_loss for e in done]),
+        trailing_year_brier=_mean([e.trailing_year_brier for e in done]),
         brier_skill_vs_climatology=skill,
         coverage_80=_mean([1.0 if e.inside_80 else 0.0 for e in done]),
         coverage_95=_mean([1.0 if e.inside_95 else 0.0 for e in done]),
@@ -311,13 +371,20 @@ def record_and_score(
     *,
     days_before: int,
     days_after: int,
+    promoted_on: dt.date | None = None,
 ) -> tuple[RecordResult | None, ScoreResult]:
-    """Record the forecaster's version (if given), then score what has closed: two short transactions."""
+    """Record the forecaster's version (if given; its now-casts too when its promotion day is given),
+    then score what has closed: two short transactions."""
     recorded = None
     if forecaster is not None:
         with write_transaction(factory) as session:
             recorded = record_version(
-                session, forecaster, list_elections(session), days_before=days_before, days_after=days_after
+                session,
+                forecaster,
+                list_elections(session),
+                days_before=days_before,
+                days_after=days_after,
+                promoted_on=promoted_on,
             )
     return recorded, score_pending(factory)
 
@@ -327,4 +394,4 @@ def score_pending(factory: sessionmaker[Session]) -> ScoreResult:
     with write_transaction(factory) as session:
         if not count_unscored(session):
             return ScoreResult(history_end(session))
-        return score_closed(session, load_history(session))
+        return score_closed(session, load_history(session), history_end(session))

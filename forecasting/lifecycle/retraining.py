@@ -29,23 +29,28 @@ from forecasting.domain.vocabulary import EVENT_GROUPS, JobStatus
 from forecasting.evaluation.backtest import DEFAULT_SINCE, BacktestConfig
 from forecasting.lifecycle import ledger
 from forecasting.lifecycle.metrics import RetrainResult, log, observed_retrain
-from forecasting.lifecycle.training import DEFAULT_TRAINING_HORIZON, history_hash, train_model_set
+from forecasting.lifecycle.training import (
+    DEFAULT_TRAINING_HORIZON,
+    choose_cutoff,
+    history_hash,
+    train_model_set,
+)
+from forecasting.lifecycle.training import (
+    RetrainFailed as RetrainFailed,  # raised here too; callers import it from this module
+)
 from forecasting.models.catalogue import COMPONENT_MODELS
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import TrainedModelSet, dumps
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
 from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import history_through
 from forecasting.store.repository import load_history
 from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 
 PROMOTE_RULES = ("auto", "always", "never")
 # "No worse" allows for float noise in the stored means.
 LOG_LOSS_TOLERANCE = 1e-9
-
-
-class RetrainFailed(RuntimeError):
-    """Training could not produce a model set (the message says why); nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -222,11 +227,17 @@ def _update_ledger(factory: sessionmaker[Session], settings: Settings, outcome: 
     Logged, not printed (see `provocast ledger`): the retrain's own report ends with what it did to the registry.
     """
     try:
-        forecaster = None
+        forecaster, promoted_on = None, None
         if outcome.promoted and outcome.model_set is not None and outcome.version is not None:
             forecaster = Forecaster(outcome.model_set, version=outcome.version.id)
+            promoted = outcome.version.promoted_at
+            promoted_on = promoted.date() if promoted is not None else date.today()
         recorded, scored = ledger.record_and_score(
-            factory, forecaster, days_before=settings.default_days_before, days_after=settings.default_days_after
+            factory,
+            forecaster,
+            days_before=settings.default_days_before,
+            days_after=settings.default_days_after,
+            promoted_on=promoted_on,
         )
     except Exception as error:  # the version is promoted whatever happens here; the service records it on load
         log.warning("forecast ledger not updated: %s: %s", type(error).__name__, error)
@@ -305,10 +316,10 @@ def _retrain(
 
     with factory() as session:
         history = load_history(session)
+        covered = history_through(session)
     if history.events.empty:
         raise RetrainFailed("the store holds no events; run `provocast seed` first")
-    chosen_cutoff = cutoff or history.last_event_date
-    _check_cutoff(chosen_cutoff, options.since or DEFAULT_SINCE)
+    chosen_cutoff = choose_cutoff(cutoff, covered, options.since or DEFAULT_SINCE)
     data_hash = history_hash(history, chosen_cutoff)
     report(f"history: {len(history.events)} events, cutoff {chosen_cutoff}, data hash {data_hash[:12]}")
     if active is not None and not force and _same_training(active, data_hash, options):
@@ -375,13 +386,6 @@ def _retrain(
         lines,
         model_set=model_set,
     )
-
-
-def _check_cutoff(cutoff: date, backtest_since: date) -> None:
-    # The backtest needs years of windows before the cutoff to score anything.
-    earliest = date(backtest_since.year + 5, 1, 1)
-    if cutoff < earliest:
-        raise RecordError("cutoff", f"{cutoff} leaves too little history to backtest; use {earliest} or later")
 
 
 def _same_training(active: registry.ModelVersion, data_hash: str, options: TrainingOptions) -> bool:

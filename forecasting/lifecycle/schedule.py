@@ -1,9 +1,10 @@
 """Running a job on a cron schedule in one long-lived process (`provocast schedule`).
 
 For single-machine deployments: one scheduler process, never one per web
-worker. Each run is a separate `provocast retrain` process, so a crash or a
-leak in one run cannot take the scheduler down, and the retrain lock keeps a
-run from overlapping another retrain started elsewhere.
+worker. Each run is a separate `provocast cycle` process (sync, then retrain
+when the history changed; `provocast retrain` alone with `--no-sync`), so a
+crash or a leak in one run cannot take the scheduler down, and the retrain
+lock keeps a run from overlapping another retrain started elsewhere.
 """
 
 from __future__ import annotations
@@ -53,17 +54,17 @@ def run_schedule(
         say(f"next run at {due:%Y-%m-%d %H:%M:%S} UTC")
         while (left := (due - now()).total_seconds()) > 0:
             sleep(min(left, 60.0))
-        say(f"{now():%Y-%m-%d %H:%M:%S} UTC: starting a retrain")
+        say(f"{now():%Y-%m-%d %H:%M:%S} UTC: starting a run")
         say(f"run finished with exit code {run()}")
         runs += 1
     return runs
 
 
-def retrain_process(arguments: list[str]) -> Callable[[], int]:
-    """A `run` for `run_schedule`: `provocast retrain ARGUMENTS` as a child process, its output passed through."""
+def cli_process(arguments: list[str]) -> Callable[[], int]:
+    """A `run` for `run_schedule`: `provocast ARGUMENTS` as a child process, its output passed through."""
 
     def run() -> int:
-        command = [sys.executable, "-m", "forecasting.cli", "retrain", *arguments]
+        command = [sys.executable, "-m", "forecasting.cli", *arguments]
         return subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
 
     return run

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from forecasting.domain.history import History
+from forecasting.domain.records import RecordError
 from forecasting.domain.vocabulary import EVENT_GROUPS, EventGroup, ModelName
 from forecasting.domain.window import WindowSpec
 from forecasting.evaluation.backtest import (
@@ -213,3 +214,24 @@ def _weights_before(reference: TrainedModelSet | None, models: list[str], cutoff
         if r.horizon == horizon and r.window_id in ends and ends[r.window_id] <= cutoff
     )
     return weights_from_scores(closed, models)
+
+
+class RetrainFailed(RuntimeError):
+    """Training could not produce a model set (the message says why); nothing was stored."""
+
+
+def choose_cutoff(asked: date | None, covered: date | None, backtest_since: date) -> date:
+    """The data cutoff: the coverage date (events after it are kept but not learned from), or an earlier day asked for."""
+    if covered is None:
+        raise RetrainFailed(
+            "no source vouches for the history's completeness (no coverage recorded); run `provocast seed`, "
+            "`provocast events sync`, or `provocast coverage set --through DATE`"
+        )
+    if asked is not None and asked > covered:
+        raise RecordError("cutoff", f"{asked} is after the history's coverage ({covered}): those days are incomplete")
+    cutoff = asked or covered
+    # The backtest needs years of windows before the cutoff to score anything.
+    earliest = date(backtest_since.year + 5, 1, 1)
+    if cutoff < earliest:
+        raise RecordError("cutoff", f"{cutoff} leaves too little history to backtest; use {earliest} or later")
+    return cutoff

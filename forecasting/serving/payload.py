@@ -6,9 +6,40 @@ cannot drift apart; the summary sentence is written here for the same reason.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from forecasting.serving.forecaster import ServedForecast
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old a forecast's history is on a given day: the one place a forecast body depends on today's date.
+
+    `history_through` is the coverage date the version learned from (its data
+    cutoff); past `stale_after_days` (PROVOCAST_STALE_AFTER_DAYS) the body
+    carries a note saying so. Bodies are memoised per (question, Freshness).
+    """
+
+    today: date
+    stale_after_days: int
+
+    def age_days(self, history_through: date) -> int:
+        return (self.today - history_through).days
+
+    def is_stale(self, history_through: date) -> bool:
+        return self.age_days(history_through) > self.stale_after_days
+
+    def note(self, history_through: date) -> str | None:
+        if not self.is_stale(history_through):
+            return None
+        return (
+            f"the history this forecast learned from is complete through {history_through}, "
+            f"{self.age_days(history_through)} days before today (more than {self.stale_after_days}): "
+            "events since then are not in it"
+        )
+
 
 WHAT_IS_COUNTED = {
     "weapons": "weapons test",
@@ -34,12 +65,15 @@ SKILL_FIELDS = (
 )
 
 
-def forecast_payload(served: ServedForecast) -> dict[str, Any]:
+def forecast_payload(served: ServedForecast, freshness: Freshness) -> dict[str, Any]:
     """Every field of a forecast response, with probabilities and counts rounded to six places."""
     effect = served.election_effect
+    stale = freshness.note(served.data_cutoff)
     return {
         "version": served.version or "",
         "data_cutoff": served.data_cutoff.isoformat(),
+        "history_through": served.data_cutoff.isoformat(),
+        "history_age_days": freshness.age_days(served.data_cutoff),
         "model": served.model,
         "event_group": served.event_group,
         "event_types": list(served.event_types),
@@ -60,7 +94,7 @@ def forecast_payload(served: ServedForecast) -> dict[str, Any]:
         },
         "skill": None if served.skill is None else {name: getattr(served.skill, name) for name in SKILL_FIELDS},
         "summary": forecast_summary(served),
-        "notes": list(served.notes),
+        "notes": list(served.notes) + ([stale] if stale else []),
         "daily": [
             {
                 "date": d.day.isoformat(),

@@ -165,3 +165,11 @@ def settle_stale_jobs(session: Session, kind: str = RETRAIN, now: dt.datetime | 
         finish_job(session, row.id, JobStatus.FAILED, message=reason)
         settled.append(row.id)
     return settled
+
+
+def list_jobs(session: Session, *, kind: str | None = None, limit: int = 20) -> list[Job]:
+    """The latest jobs first (of one kind, when given)."""
+    query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(JobRow.kind == kind)
+    return [_job(row) for row in session.scalars(query)]

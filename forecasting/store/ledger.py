@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from forecasting.domain.vocabulary import EventGroup
 from forecasting.serving import plain_words
 from forecasting.store.columns import as_dataclass
-from forecasting.store.tables import EventRow, LedgerEntryRow
+from forecasting.store.live.coverage import history_through
+from forecasting.store.tables import LedgerEntryRow
 
 ENTRY_KEY = ("version_id", "election_id", "window_start", "window_end", "event_group")
 
@@ -50,11 +51,13 @@ class LedgerEntry:
     election_effect_lower: float | None
     election_effect_upper: float | None
     recorded_at: dt.datetime
+    trailing_year_probability_any: float | None = None
     observed_count: int | None = None
     brier: float | None = None
     log_loss: float | None = None
     climatology_brier: float | None = None
     climatology_log_loss: float | None = None
+    trailing_year_brier: float | None = None
     inside_80: bool | None = None
     inside_95: bool | None = None
     history_end: dt.date | None = None
@@ -75,7 +78,10 @@ class LedgerEntry:
             f"{self.expected_count:.1f} test days expected (climatology: {plain_words.percent(self.climatology_probability_any)})"
         )
         if not self.scored:
-            return f"{said}; the window has not closed yet, so it is not scored."
+            return (
+                f"{said}; not scored yet: awaiting data through {self.window_end} (a window is scored only once "
+                "the history is complete through its last day)."
+            )
         assert self.observed_count is not None and self.brier is not None and self.climatology_brier is not None
         happened = f"{self.observed_count} test day{'s' if self.observed_count != 1 else ''} happened"
         inside = "inside" if self.inside_80 else "outside"
@@ -97,8 +103,8 @@ def _entry(row: LedgerEntryRow) -> LedgerEntry:
 
 
 def history_end(session: Session) -> dt.date | None:
-    """The latest event date in the store: windows ending on or before it have closed."""
-    return session.scalar(select(func.max(EventRow.date)))
+    """The store's coverage date: windows ending on or before it have closed (a later event alone closes nothing)."""
+    return history_through(session)
 
 
 def insert_if_absent(session: Session, values: dict[str, Any]) -> bool:

@@ -11,6 +11,13 @@ seeding, even when a seed row has the same id (it is reported as kept).
 
 All three files are validated before anything is written, and the whole seed
 runs in the caller's transaction: a bad row anywhere writes nothing.
+
+Seeding records the seeds' coverage: the history is complete through the
+last day of `events.csv` (the reference snapshot). Once a sync has run
+(`provocast events sync`), the synced file is the store's copy of the CSIS
+database: seed rows that cite CSIS are left to the sync (not inserted again
+after the sync removed or re-dated them, not updated), and only the other
+seed rows (the sourced additions) and the calendars are mirrored.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from forecasting.domain.records import (
     read_events_csv,
     read_exercises_csv,
 )
-from forecasting.domain.vocabulary import Origin
+from forecasting.domain.vocabulary import CoverageSource, Origin
+from forecasting.store.live.coverage import list_coverage, set_coverage
+from forecasting.store.live.sync_merge import cites_csis, owned_by_sync
 from forecasting.store.repository import WriteReport
 from forecasting.store.tables import ElectionRow, EventRow, ExerciseRow
 
@@ -86,18 +95,23 @@ def read_seed_files(seeds_dir: Path) -> SeedData:
 
 def seed_store(session: Session, seeds_dir: Path) -> SeedReport:
     data = read_seed_files(seeds_dir)
+    synced = any(c.source == CoverageSource.SYNC for c in list_coverage(session))
+    events = [e for e in data.events if not (synced and cites_csis(e))]
     report = SeedReport(
         events=_mirror(
             session,
             EventRow,
-            data.events,
+            events,
             new_row=lambda record: EventRow.from_record(record, Origin.SEED),
-            owned=lambda row: row.origin == Origin.SEED,
+            owned=lambda row: row.origin == Origin.SEED and not (synced and owned_by_sync(row)),
         ),
         elections=_mirror(session, ElectionRow, data.elections, new_row=ElectionRow.from_record),
         exercises=_mirror(session, ExerciseRow, data.exercises, new_row=ExerciseRow.from_record),
     )
     session.flush()
+    if data.events:
+        last = max(e.date for e in data.events)
+        set_coverage(session, CoverageSource.SEED, last, f"the seeds' reference snapshot ({seeds_dir / EVENTS_FILE})")
     return report
 
 

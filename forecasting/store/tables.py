@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forecasting.domain.records import ElectionRecord, EventRecord, ExerciseRecord
-from forecasting.domain.vocabulary import EventGroup, JobStatus, Origin, VersionStatus
+from forecasting.domain.vocabulary import CoverageSource, EventGroup, JobStatus, Origin, SyncOutcome, VersionStatus
 from forecasting.store.columns import StrEnumColumn, UtcDateTime, as_dataclass, utc_now
 
 # Named constraints keep future migrations (and SQLite batch mode) predictable.
@@ -280,13 +280,56 @@ class LedgerEntryRow(Base):
     election_effect_lower: Mapped[float | None] = mapped_column(Float)
     election_effect_upper: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # The trailing-year rate's probability for the same window (migration 0004; None when the version lacks it).
+    trailing_year_probability_any: Mapped[float | None] = mapped_column(Float)
     # The outcome: NULL until the window has closed and the history covers it, then filled once.
     observed_count: Mapped[int | None] = mapped_column(Integer)
     brier: Mapped[float | None] = mapped_column(Float)
     log_loss: Mapped[float | None] = mapped_column(Float)
     climatology_brier: Mapped[float | None] = mapped_column(Float)
     climatology_log_loss: Mapped[float | None] = mapped_column(Float)
+    trailing_year_brier: Mapped[float | None] = mapped_column(Float)
     inside_80: Mapped[bool | None] = mapped_column(Boolean)
     inside_95: Mapped[bool | None] = mapped_column(Boolean)
     history_end: Mapped[dt.date | None] = mapped_column(Date)
     scored_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- coverage and sync runs (forecasting.store.live) ----------------------------------------------
+
+
+class CoverageRow(Base):
+    """Per source, the date through which the store's history is complete (the history's data cutoff is the latest)."""
+
+    __tablename__ = "coverage"
+    __table_args__ = (CheckConstraint(_one_of("source", CoverageSource), name="source"),)
+
+    source: Mapped[CoverageSource] = mapped_column(StrEnumColumn(CoverageSource, 10), primary_key=True)
+    through: Mapped[dt.date] = mapped_column(Date)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+
+
+class SyncRunRow(Base):
+    """One run of `provocast events sync`: what was fetched and what it did to the store (append-only)."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (CheckConstraint(_one_of("outcome", SyncOutcome), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[SyncOutcome] = mapped_column(StrEnumColumn(SyncOutcome, 20))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_removed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_redated: Mapped[int] = mapped_column(Integer, default=0)
+    covered_through: Mapped[dt.date | None] = mapped_column(Date)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -8,6 +8,7 @@ ROUTERS = [
     elections.router,
     forecasts.router,
     events.router,
+    events.sync_router,
     models.router,
     jobs.router,
     backtests.router,

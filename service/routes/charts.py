@@ -20,7 +20,7 @@ from prometheus_client import Counter, Histogram
 from starlette.concurrency import run_in_threadpool
 
 from service.answers import answer_election
-from service.deps import Holder, Loaded
+from service.deps import Fresh, Holder, Loaded
 from service.errors import ApiError
 from service.model_holder import ChartQueueFull, LoadedModel
 from service.queries import ElectionChartQueryParam
@@ -101,8 +101,10 @@ def _timed(chart: str, key: tuple[Hashable, ...], draw: Callable[[], bytes]) -> 
     response_class=Response,
     responses={**PNG, **error_responses(404, 422, 503)},
 )
-async def election_forecast_png(loaded: Loaded, holder: Holder, query: ElectionChartQueryParam) -> Response:
-    answer_election(loaded, query)  # the JSON route's checks and errors
+async def election_forecast_png(
+    loaded: Loaded, holder: Holder, query: ElectionChartQueryParam, fresh: Fresh
+) -> Response:
+    answer_election(loaded, query, fresh)  # the JSON route's checks and errors
     election, spec = query.election, query.spec
 
     def draw() -> bytes:

@@ -24,13 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from forecasting.lifecycle import ledger
 from forecasting.serving import plain_words
 from forecasting.store.repository import EventFilter, list_events
-from service.answers import answer_upcoming
-from service.deps import AppSettings, Holder, ReadSession
+from service.answers import answer_next, answer_upcoming
+from service.deps import AppSettings, Holder, ReadSession, freshness
 from service.errors import StoreErrors, store_error_detail
 from service.model_holder import LoadedModel
-from service.queries import upcoming_query
+from service.queries import NextQuery, upcoming_query
 from service.routes.ledger import track_record_answer
-from service.schemas import Event, ModelVersionOut, UpcomingForecasts
+from service.schemas import Event, Forecast, ModelVersionOut, UpcomingForecasts
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
@@ -55,6 +55,7 @@ def templates() -> Jinja2Templates:
 
 
 RECENT_EVENTS = 12
+NOWCAST_DAYS = (30, 60, 90)
 COUNTRY_NAMES = {"KR": "South Korea", "US": "United States"}
 KIND_NAMES = {
     "legislative": "legislative (National Assembly)",
@@ -108,9 +109,19 @@ def dashboard(request: Request, holder: Holder, settings: AppSettings, session: 
         )
     request.state.model_version = loaded.id
     query = upcoming_query(loaded.forecaster, list(holder.elections.values()), settings)
-    upcoming = UpcomingForecasts.model_validate_json(answer_upcoming(loaded, query))
+    fresh = freshness(settings)
+    upcoming = UpcomingForecasts.model_validate_json(answer_upcoming(loaded, query, fresh))
+    group = loaded.forecaster.group_for(None)
+    nowcasts = [
+        Forecast.model_validate_json(answer_next(loaded, NextQuery(days, group, None), fresh)) for days in NOWCAST_DAYS
+    ]
+    cutoff = loaded.forecaster.cutoff
     context: dict[str, Any] = {
         "today": query.first_day,
+        "nowcasts": nowcasts,
+        "history_age_days": fresh.age_days(cutoff),
+        "stale": fresh.is_stale(cutoff),
+        "stale_after_days": fresh.stale_after_days,
         "upcoming": upcoming,
         "model": ModelVersionOut.of(loaded.version, loaded.id),
         "backtest_windows": _backtest_windows(loaded),

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Response
 from forecasting.domain.records import ELECTION_KINDS
 from forecasting.store.repository import list_elections
 from service.answers import answer_election
-from service.deps import Election, Loaded, ReadSession
+from service.deps import Election, Fresh, Loaded, ReadSession
+from service.errors import ApiError
 from service.queries import ElectionQueryParam
 from service.schemas import Election as ElectionOut
 from service.schemas import ElectionForecast, ElectionList, error_responses
@@ -70,5 +71,5 @@ def election(election: Election) -> ElectionOut:
     ),
     responses=error_responses(404, 422, 503),
 )
-async def election_forecast(loaded: Loaded, query: ElectionQueryParam) -> Response:
-    return Response(answer_election(loaded, query), media_type="application/json")
+async def election_forecast(loaded: Loaded, query: ElectionQueryParam, fresh: Fresh) -> Response:
+    return Response(answer_election(loaded, query, fresh), media_type="application/json")

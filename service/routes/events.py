@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from forecasting.domain.records import ID_PATTERN, event_from_row, parse_event_type
 from forecasting.domain.vocabulary import EVENT_TYPES, Origin, resolve_event_types
+from forecasting.store.live.sync_runs import list_runs
 from forecasting.store.repository import EventFilter, add_event, count_events, delete_event, list_events
 from service.deps import AppSettings, ReadSession, WriteSession, require_token
 from service.errors import ApiError
 from service.observability import request_id
 from service.queries import EventTypes, split_event_types
-from service.schemas import Event, EventIn, EventPage, error_responses
+from service.schemas import Event, EventIn, EventPage, SyncRunList, SyncRunOut, error_responses
 from service.schemas.rules import PAGE_SIZE_CEILING, IsoDate
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -95,3 +96,21 @@ def delete(
     client = request.client.host if request.client else "unknown"
     stored = delete_event(session, event_id, f"api:{client} request {request_id.get() or '-'}")
     return Event.model_validate(stored)
+
+
+sync_router = APIRouter(prefix="/v1/sync-runs", tags=["events"])
+
+
+@sync_router.get(
+    "",
+    name="sync_runs",
+    response_model=SyncRunList,
+    summary="The recorded syncs of the CSIS database, newest first (`provocast events sync --history`)",
+    responses=error_responses(422, 503),
+)
+def sync_runs(
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SyncRunList:
+    return SyncRunList(items=[SyncRunOut.model_validate(run) for run in list_runs(session, limit=limit, offset=offset)])

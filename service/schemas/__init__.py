@@ -20,7 +20,16 @@ from service.schemas.forecasts import (
 )
 from service.schemas.health import Health, Readiness
 from service.schemas.ledger import Ledger, LedgerEntryOut, VersionRecordOut
-from service.schemas.models import JobOut, ModelList, ModelMetrics, ModelVersionDetail, ModelVersionOut, RetrainRequest
+from service.schemas.live import CoverageOut, ServedHistory, Status, SyncRunList, SyncRunOut
+from service.schemas.models import (
+    JobList,
+    JobOut,
+    ModelList,
+    ModelMetrics,
+    ModelVersionDetail,
+    ModelVersionOut,
+    RetrainRequest,
+)
 
 __all__ = [
     "BacktestForecast",
@@ -28,6 +37,7 @@ __all__ = [
     "BacktestWindow",
     "Backtests",
     "CountInterval",
+    "CoverageOut",
     "DailyIntensity",
     "Election",
     "ElectionEffect",
@@ -41,6 +51,7 @@ __all__ = [
     "Forecast",
     "ForecastRequest",
     "Health",
+    "JobList",
     "JobOut",
     "Ledger",
     "LedgerEntryOut",
@@ -50,7 +61,11 @@ __all__ = [
     "ModelVersionOut",
     "Readiness",
     "RetrainRequest",
+    "ServedHistory",
     "Skill",
+    "Status",
+    "SyncRunList",
+    "SyncRunOut",
     "UpcomingForecasts",
     "UpcomingItem",
     "VersionRecordOut",

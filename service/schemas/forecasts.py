@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from forecasting.domain.vocabulary import ModelName
 from forecasting.serving.forecaster import ServedForecast
-from forecasting.serving.payload import forecast_payload
+from forecasting.serving.payload import Freshness, forecast_payload
 from service.schemas.rules import VOCABULARY_NOTE, EventTypeName, IsoDate
 
 
@@ -72,7 +72,14 @@ class Forecast(BaseModel):
     """A forecast with everything needed to weigh it: version, data cutoff, skill, baseline, notes."""
 
     version: str = Field(description="Registry version that answered.", examples=["20261125-150102-ab12cd34"])
-    data_cutoff: dt.date = Field(description="Last day of data the models saw.")
+    data_cutoff: dt.date = Field(description="Last day of data the models saw: the history's coverage date.")
+    history_through: dt.date = Field(
+        description="The date through which the history this forecast learned from is complete (its coverage)."
+    )
+    history_age_days: int = Field(
+        description="Days from history_through to today; past PROVOCAST_STALE_AFTER_DAYS (14) a note says so.",
+        examples=[3],
+    )
     model: str = Field(examples=["hawkes"])
     event_group: str = Field(examples=["weapons"])
     event_types: list[str]
@@ -92,9 +99,9 @@ class Forecast(BaseModel):
     samples: int = Field(examples=[4000])
 
     @classmethod
-    def from_served(cls, served: ServedForecast) -> Forecast:
+    def from_served(cls, served: ServedForecast, freshness: Freshness) -> Forecast:
         # The CLI's --json prints the same dict, so the two outputs cannot drift apart.
-        return cls.model_validate(forecast_payload(served))
+        return cls.model_validate(forecast_payload(served, freshness))
 
 
 class ForecastRequest(BaseModel):

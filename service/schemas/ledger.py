@@ -35,18 +35,24 @@ class LedgerEntryOut(BaseModel):
     climatology_probability_any: float = Field(
         description="Climatology's probability for the same window, recorded with it."
     )
+    trailing_year_probability_any: float | None = Field(
+        description="The trailing-year rate's probability for the same window (entries recorded since migration 0004)."
+    )
     election_effect: float | None
     election_effect_interval: tuple[float, float] | None
-    status: Literal["open", "scored"] = Field(description="open: the window has not closed in the store's history yet.")
+    status: Literal["open", "scored"] = Field(
+        description="open: the history's coverage has not reached the window's last day yet (awaiting data)."
+    )
     observed_count: int | None = Field(description="Weapons-test events in the window (once scored).")
     observed_any: bool | None
     brier: float | None = Field(description="(probability - outcome)^2; 0 is perfect.")
     log_loss: float | None
     climatology_brier: float | None
     climatology_log_loss: float | None
+    trailing_year_brier: float | None
     inside_80: bool | None
     inside_95: bool | None
-    history_end: dt.date | None = Field(description="The store's history end when it was scored.")
+    history_end: dt.date | None = Field(description="The store's coverage date when it was scored.")
     scored_at: dt.datetime | None
     summary: str = Field(description="The entry in plain words.")
 
@@ -79,6 +85,9 @@ class VersionRecordOut(BaseModel):
     with_event: int = Field(description="Scored windows that had at least one weapons test.")
     brier: float | None = Field(description="Mean Brier score of the scored forecasts (0 is perfect).")
     climatology_brier: float | None = Field(description="Climatology's mean Brier score on the same windows.")
+    trailing_year_brier: float | None = Field(
+        description="The trailing-year rate's mean Brier score on the same windows (those recorded with it)."
+    )
     brier_skill_vs_climatology: float | None = Field(
         description="1 - brier / climatology_brier; above 0 beats climatology."
     )
@@ -99,7 +108,7 @@ class VersionRecordOut(BaseModel):
 
 class Ledger(BaseModel):
     history_end: dt.date | None = Field(
-        description="The store's latest event date: windows ending by then have closed."
+        description="The store's coverage date (the history is complete through it): windows ending by then have closed."
     )
     about: str
     versions: list[VersionRecordOut] = Field(description="Per model version, the track record to date.")

@@ -117,3 +117,7 @@ class JobOut(BaseModel):
     @property
     def url(self) -> str:
         return f"/v1/jobs/{self.id}"
+
+
+class JobList(BaseModel):
+    items: list[JobOut] = Field(description="The latest jobs first.")

@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from forecasting.lifecycle.schedule import parse_cron
+from forecasting.settings import Settings
 from tests.deploy import compose_rules
 from tests.deploy.compose_rules import (
     MissingVariable,
@@ -137,6 +138,9 @@ def test_two_api_replicas_and_exactly_one_scheduler(resolved: dict) -> None:
     assert not any(command[0] == "retrain" for command in by_command.values()), "retraining runs in the scheduler only"
     schedule = environment_of(resolved["services"][scheduling[0]])["PROVOCAST_RETRAIN_CRON"]
     assert parse_cron(schedule)
+    # The scheduler runs the whole loop (sync, then retrain), so it needs the file to sync.
+    sync_url = environment_of(resolved["services"][scheduling[0]])["PROVOCAST_SYNC_URL"]
+    assert sync_url == Settings.model_fields["sync_url"].default
 
 
 def test_services_wait_for_a_healthy_database_and_the_migration(resolved: dict) -> None:

@@ -115,7 +115,7 @@ def test_help_lists_the_commands_and_no_command_is_an_error(workdir: Path, tmp_p
     env = entrypoint_env(f"sqlite:///{tmp_path / 'store.db'}")
     shown = run_entrypoint(["help"], env, workdir)
     assert shown.returncode == 0
-    for command in ("serve", "migrate", "retrain [OPTIONS]", "retrain-scheduler", "anything else"):
+    for command in ("serve", "migrate", "retrain [OPTIONS]", "cycle [OPTIONS]", "retrain-scheduler", "anything else"):
         assert command in shown.stderr
     assert run_entrypoint([], env, workdir).returncode == 2
 

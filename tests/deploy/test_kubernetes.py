@@ -47,7 +47,7 @@ def test_the_manifests_hold_a_cronjob_a_deployment_and_a_service(objects: dict[s
     assert objects["Service"]["apiVersion"] == "v1"
 
 
-def test_retrain_cronjob_never_overlaps_and_runs_the_one_shot_retrain(objects: dict[str, dict]) -> None:
+def test_the_cronjob_never_overlaps_and_runs_the_one_shot_cycle(objects: dict[str, dict]) -> None:
     spec = objects["CronJob"]["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
     assert parse_cron(spec["schedule"])
@@ -55,7 +55,7 @@ def test_retrain_cronjob_never_overlaps_and_runs_the_one_shot_retrain(objects: d
     pod = spec["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["restartPolicy"] in {"Never", "OnFailure"}
     container = only_container(pod)
-    assert container["args"] == ["retrain"], "the entrypoint's one-shot `retrain`, not the scheduler"
+    assert container["args"] == ["cycle"], "the entrypoint's one-shot `cycle` (sync, then retrain), not the scheduler"
     assert "command" not in container, "keep the image's entrypoint"
     assert {"secretRef": {"name": "provocast"}} in container["envFrom"]
 

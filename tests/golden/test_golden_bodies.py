@@ -42,6 +42,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, object] | None]] = {
         None,
     ),
     "upcoming": ("GET", "/v1/forecasts/upcoming", None),
+    "nowcast_30": ("GET", "/v1/forecasts/next?days=30", None),
     "window": ("POST", "/v1/forecasts", {"start": "2027-03-01", "end": "2027-04-15"}),
     "window_nuclear": (
         "POST",

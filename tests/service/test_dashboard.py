@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -146,3 +147,21 @@ def test_in_a_real_browser_the_page_shows_the_api_numbers(
     wanted = {f"/v1/elections/{i['election']['id']}/forecast.png" for i in upcoming["items"] if i["forecast"]}
     assert wanted <= charts
     assert any(a.get("route") == "/v1/backtests/reliability.png" and a["status"] == 200 for a in access)
+
+
+def test_the_page_shows_the_nowcasts_and_a_banner_only_when_the_history_is_stale(store: Store) -> None:
+    import time_machine
+
+    assert store.active is not None
+    cutoff = store.active.data_cutoff
+    for age, stale in ((10, False), (40, True)):
+        with time_machine.travel(cutoff + timedelta(days=age), tick=False), running_app(store.url) as client:
+            page = client.get("/")
+            text = sections(page.text)
+            for days in (30, 60, 90):
+                nowcast = client.get("/v1/forecasts/next", params={"days": days}).json()
+                phrase = f"Next {days} days {round(nowcast['probability_any'] * 100)}%"
+                assert phrase in text["nowcast"], (phrase, text["nowcast"])
+        assert ("stale" in text) == stale
+        if stale:
+            assert f"ends on {cutoff}" in text["stale"] and f"{age} days ago (more than 14)" in text["stale"]

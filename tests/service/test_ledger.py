@@ -8,6 +8,9 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from forecasting.domain.vocabulary import CoverageSource
+from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import set_coverage
 from tests.conftest import install_artifact
 from tests.service.conftest import Store, auth, running_app
 
@@ -26,7 +29,11 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
 
     for item in body["items"]:
         assert item["status"] == "open" and item["observed_count"] is None and item["brier"] is None
-        served = client.get(f"/v1/elections/{item['election_id']}/forecast").json()["forecast"]
+        if item["kind"] == "now-cast":  # the next 30 or 90 days from the promotion day: the same as a window forecast
+            window = {"start": item["window_start"], "end": item["window_end"]}
+            served = client.post("/v1/forecasts", json=window).json()
+        else:
+            served = client.get(f"/v1/elections/{item['election_id']}/forecast").json()["forecast"]
         assert item["version"] == served["version"] and item["model"] == served["model"]
         assert item["probability_any"] == served["probability_any"]
         assert item["expected_count"] == served["expected_count"]
@@ -35,6 +42,8 @@ def test_the_serving_version_is_recorded_with_the_numbers_the_api_serves(client:
         assert (item["window_start"], item["window_end"]) == (served["window"]["start"], served["window"]["end"])
         assert item["summary"].startswith(f"said {round(item['probability_any'] * 100)}%")
     assert {i["election_id"] for i in body["items"]} >= {
+        "next-30-days",
+        "next-90-days",
         MIDTERM,
         "kr-legislative-2028-04-12",
         "us-presidential-2028-11-07",
@@ -85,6 +94,13 @@ def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(
             assert added.status_code == 201, added.text
         # Scoring runs at start-up and on a swap, never on a GET.
         assert client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"][0]["status"] == "open"
+
+    # Events alone close no window: the history's coverage must reach its end.
+    with running_app(fresh_store.url, **short) as client:
+        (waiting,) = client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]
+        assert waiting["status"] == "open" and "awaiting data through 2026-11-08" in waiting["summary"]
+    with write_transaction(fresh_store.factory) as session:
+        set_coverage(session, CoverageSource.CURATOR, date(2026, 11, 9), "tests: complete through the day after")
 
     with running_app(fresh_store.url, **short) as client:
         (entry,) = client.get("/v1/ledger", params={"election_id": MIDTERM}).json()["items"]

@@ -27,6 +27,7 @@ FAST_ENV = {
     "PROVOCAST_TRAINING_GROUPS": "weapons",
     "PROVOCAST_BACKTEST_SINCE": "2010-01-01",
     "PROVOCAST_BACKTEST_WORKERS": "1",
+    "PROVOCAST_SYNC_RETRIES": "0",
 }
 
 
@@ -132,7 +133,7 @@ def test_if_no_active_trains_only_on_an_empty_registry(seeded_env: str) -> None:
     assert f"version {version.id} is active; nothing to train (--if-no-active)" in second.stdout
 
 
-def test_schedule_runs_retrain_as_a_child_process(tmp_path: Path) -> None:
+def test_schedule_runs_sync_then_retrain_as_a_child_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     env = {**os.environ, **FAST_ENV, "PROVOCAST_DATABASE_URL": url, "PROVOCAST_SEEDS_DIR": str(shipped_seeds_dir())}
     command = [sys.executable, "-m", "forecasting.cli"]
@@ -150,10 +151,13 @@ def test_schedule_runs_retrain_as_a_child_process(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert out.startswith("scheduling `provocast retrain --promote auto` at '* * * * * */2' (UTC)")
-    assert "next run at" in out and "starting a retrain" in out and "run finished with exit code 0" in out
+    assert out.startswith("scheduling `provocast cycle --promote auto` at '* * * * * */2' (UTC)")
+    assert "next run at" in out and "starting a run" in out
+    # Nothing listens at the test's sync URL: the sync fails, the retrain still runs on the seeded history,
+    # and the run reports the failed step with exit code 1.
+    assert "sync failed:" in out and "run finished with exit code 1" in out
     [version] = versions(url)
-    assert f"promoted {version.id}" in out
+    assert f"promoted {version.id}" in out and "sync: failed; retrain: promoted" in out
 
 
 def test_prune_keeps_the_newest_the_active_and_the_cited(seeded_env: str, trained_artifact: Path) -> None:

@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import EventRecord
+from forecasting.domain.vocabulary import CoverageSource
 from forecasting.evaluation.scoring import PROBABILITY_CLIP
 from forecasting.lifecycle import ledger
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import loads
 from forecasting.store import ledger as stored_ledger
 from forecasting.store.db import write_transaction
+from forecasting.store.live.coverage import set_coverage
 from forecasting.store.repository import add_event, list_elections, load_history
 from forecasting.store.seeding import seed_store
 from tests.conftest import install_artifact
@@ -73,6 +75,10 @@ def add_weapons_test(factory: sessionmaker[Session], day: date, kind: str = "bal
         add_event(session, record, "manual")
 
 
+def score(session: Session) -> ledger.ScoreResult:
+    return ledger.score_closed(session, load_history(session), stored_ledger.history_end(session))
+
+
 def test_records_each_open_election_once_with_the_served_numbers(store, forecaster: Forecaster) -> None:
     with write_transaction(store) as session:
         first = ledger.record_version(session, forecaster, list_elections(session), **DEFAULT_WINDOW)
@@ -98,6 +104,8 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
     assert (midterm.lower_80, midterm.upper_80) == (served.intervals[0].lower, served.intervals[0].upper)
     assert (midterm.lower_95, midterm.upper_95) == (served.intervals[1].lower, served.intervals[1].upper)
     assert midterm.climatology_probability_any == round(served.baseline_probability_any, 6)
+    trailing = forecaster.forecast(date(2026, 10, 4), date(2026, 12, 3), ["weapons"], "trailing_year")
+    assert midterm.trailing_year_probability_any == round(trailing.probability_any, 6)
     assert midterm.model == served.model and midterm.event_group == "weapons"
     assert midterm.version_id == forecaster.version and midterm.data_cutoff == cutoff
     assert not midterm.scored and midterm.observed_count is None
@@ -109,8 +117,14 @@ def test_records_each_open_election_once_with_the_served_numbers(store, forecast
         assert stored_ledger.list_entries(session) == entries
 
 
+def cover_through(factory: sessionmaker[Session], day: date) -> None:
+    """A curator vouches that the history is complete through the day (what closes windows)."""
+    with write_transaction(factory) as session:
+        set_coverage(session, CoverageSource.CURATOR, day, "tests", today=day)
+
+
 def test_a_window_already_closed_in_the_history_is_not_recorded(store, forecaster: Forecaster) -> None:
-    add_weapons_test(store, SHORT_WINDOW[1] + timedelta(days=1))
+    cover_through(store, SHORT_WINDOW[1] + timedelta(days=1))
     with write_transaction(store) as session:
         result = ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     assert MIDTERM not in result.recorded + result.already
@@ -121,14 +135,18 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     with write_transaction(store) as session:
         ledger.record_version(session, forecaster, list_elections(session), **SHORT)
     with write_transaction(store) as session:
-        nothing = ledger.score_closed(session, load_history(session))
+        nothing = score(session)
     assert nothing.scored == [] and nothing.waiting >= 3
 
     add_weapons_test(store, date(2026, 10, 10))
     add_weapons_test(store, date(2026, 10, 10), "cruise_missile")
-    add_weapons_test(store, date(2026, 11, 9))  # the day after the window: closes it, not counted in it
+    add_weapons_test(store, date(2026, 11, 9))  # the day after the window: not counted in it
     with write_transaction(store) as session:
-        result = ledger.score_closed(session, load_history(session))
+        events_alone = score(session)
+    assert events_alone.scored == []  # events close nothing: only coverage does
+    cover_through(store, date(2026, 11, 9))
+    with write_transaction(store) as session:
+        result = score(session)
     assert [e.election_id for e in result.scored] == [MIDTERM]
     assert result.history_end == date(2026, 11, 9)
 
@@ -140,6 +158,8 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     assert entry.log_loss == pytest.approx(-np.log(np.clip(p, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)), abs=1e-6)
     assert entry.climatology_brier == pytest.approx((clim - 1) ** 2, abs=1e-6)
     assert entry.climatology_log_loss == pytest.approx(-np.log(clim), abs=1e-6)
+    assert entry.trailing_year_probability_any is not None
+    assert entry.trailing_year_brier == pytest.approx((entry.trailing_year_probability_any - 1) ** 2, abs=1e-6)
     assert entry.inside_80 == (entry.lower_80 <= 2 <= entry.upper_80)
     assert entry.inside_95 == (entry.lower_95 <= 2 <= entry.upper_95)
     assert entry.history_end == date(2026, 11, 9) and entry.scored
@@ -148,7 +168,7 @@ def test_a_closed_window_is_scored_once_against_what_happened(store, forecaster:
     # An event added later inside the closed window does not move the score: it was scored when the window closed.
     add_weapons_test(store, date(2026, 10, 20))
     with write_transaction(store) as session:
-        later = ledger.score_closed(session, load_history(session))
+        later = score(session)
     assert later.scored == []
     with store() as session:
         assert stored_ledger.list_entries(session, election_id=MIDTERM) == [entry]
@@ -165,7 +185,7 @@ def test_the_version_record_compares_with_climatology_in_plain_words(store, fore
         f"none scored yet: no window it forecast has closed; the first closes on {SHORT_WINDOW[1]}."
     )
 
-    add_weapons_test(store, date(2026, 11, 9))  # no test inside the window: the outcome is "none"
+    cover_through(store, date(2026, 11, 9))  # no test inside the window: the outcome is "none"
     ledger.score_pending(store)
     with store() as session:
         record = ledger.track_record(session)
@@ -176,6 +196,8 @@ def test_the_version_record_compares_with_climatology_in_plain_words(store, fore
     assert summary.climatology_brier == pytest.approx(entry.climatology_probability_any**2, abs=1e-6)
     assert summary.brier_skill_vs_climatology == pytest.approx(1 - summary.brier / summary.climatology_brier, abs=1e-6)
     assert summary.coverage_80 == (1.0 if entry.lower_80 == 0 else 0.0)
+    assert summary.trailing_year_brier == entry.trailing_year_brier
+    assert f"the rate of the previous twelve months scored {entry.trailing_year_brier:.3f}" in summary.in_words()
     verdict = "better than" if summary.brier < summary.climatology_brier else "worse than"
     assert f"{verdict} the long-run seasonal rate" in summary.in_words()
     assert "Few windows have closed" in summary.in_words()
@@ -192,6 +214,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
         "UPDATE forecast_ledger SET probability_any = 0.5": "a recorded forecast is never changed",
         "UPDATE forecast_ledger SET recorded_at = recorded_at": None,  # no change: allowed
         "UPDATE forecast_ledger SET version_id = version_id, model = 'climatology'": "never changed",
+        "UPDATE forecast_ledger SET trailing_year_probability_any = 0.5": "a recorded forecast is never changed",
         "UPDATE forecast_ledger SET window_end = window_end + 1"
         if "postgres" in store_url
         else "UPDATE forecast_ledger SET window_end = '2030-01-01'": "never changed",
@@ -236,6 +259,14 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
         with pytest.raises(IntegrityError, match="never changed|written by scoring"):
             session.execute(text(f"UPDATE forecast_ledger SET observed_count = 2 {where}"))
         session.rollback()
+    with write_transaction(store) as session:
+        session.execute(text(f"UPDATE forecast_ledger SET trailing_year_brier = 0.1 WHERE election_id = '{MIDTERM}'"))
+    with store() as session:
+        with pytest.raises(IntegrityError, match="an outcome is filled once and never changed"):
+            session.execute(
+                text(f"UPDATE forecast_ledger SET trailing_year_brier = 0.2 WHERE election_id = '{MIDTERM}'")
+            )
+        session.rollback()
     with store() as session:
         (entry,) = stored_ledger.list_entries(session, election_id=MIDTERM)
         count = session.execute(text("SELECT count(*) FROM forecast_ledger")).scalar()
@@ -273,3 +304,54 @@ def test_provocast_retrain_records_the_version_it_promotes(trained_artifact: Pat
     assert active is not None
     assert entries and {e.version_id for e in entries} == {active.id}
     assert MIDTERM in {e.election_id for e in entries} and all(not e.scored for e in entries)
+
+
+def test_a_promotion_records_the_next_30_and_90_days_scored_only_once_coverage_reaches_them(
+    store, forecaster: Forecaster
+) -> None:
+    promoted_on = date(2026, 12, 2)  # 104 days after the cutoff: the windows start on the promotion day
+    with write_transaction(store) as session:
+        first = ledger.record_version(
+            session, forecaster, list_elections(session), promoted_on=promoted_on, **DEFAULT_WINDOW
+        )
+    assert {"next-30-days", "next-90-days"} <= set(first.recorded)
+    with store() as session:
+        nowcasts = {e.election_id: e for e in stored_ledger.list_entries(session) if e.kind == ledger.NOWCAST_KIND}
+    thirty, ninety = nowcasts["next-30-days"], nowcasts["next-90-days"]
+    assert (thirty.window_start, thirty.window_end) == (promoted_on, date(2026, 12, 31))
+    assert (ninety.window_start, ninety.window_end) == (promoted_on, date(2027, 3, 1))
+    served = forecaster.forecast(promoted_on, date(2026, 12, 31), ["weapons"])
+    assert thirty.probability_any == round(served.probability_any, 6) and thirty.data_cutoff == forecaster.cutoff
+    assert "awaiting data through 2026-12-31" in thirty.in_words()
+
+    # Every worker that loads the version later records the same windows: nothing new.
+    with write_transaction(store) as session:
+        again = ledger.record_version(
+            session, forecaster, list_elections(session), promoted_on=promoted_on, **DEFAULT_WINDOW
+        )
+    assert "next-30-days" in again.already and "next-30-days" not in again.recorded
+
+    # A test inside the window is not enough: the window is scored once coverage reaches its end, not before.
+    add_weapons_test(store, date(2026, 12, 10))
+    cover_through(store, date(2026, 12, 30))
+    with write_transaction(store) as session:
+        early = score(session)
+    assert "next-30-days" not in {e.election_id for e in early.scored}
+    cover_through(store, date(2026, 12, 31))
+    with write_transaction(store) as session:
+        closed = score(session)
+    scored = {e.election_id: e for e in closed.scored}
+    assert scored["next-30-days"].observed_count == 1 and scored["next-30-days"].history_end == date(2026, 12, 31)
+    assert "next-90-days" not in scored
+
+
+def test_a_version_promoted_before_its_cutoff_day_starts_its_nowcasts_after_the_cutoff(
+    store, forecaster: Forecaster
+) -> None:
+    with write_transaction(store) as session:
+        ledger.record_version(
+            session, forecaster, [], promoted_on=forecaster.cutoff - timedelta(days=3), **DEFAULT_WINDOW
+        )
+    with store() as session:
+        starts = {e.window_start for e in stored_ledger.list_entries(session)}
+    assert starts == {forecaster.cutoff + timedelta(days=1)}

@@ -233,3 +233,54 @@ def test_a_past_cutoff_trains_on_the_history_known_then(store: sessionmaker[Sess
     with store() as session:
         version = registry.active_version(session)
     assert version is not None and registry.load_model_set(version).cutoff == date(2024, 1, 31)
+
+
+def test_a_manual_event_after_coverage_moves_no_cutoff_and_no_forecast(store: sessionmaker[Session]) -> None:
+    from forecasting.domain.records import EventRecord
+    from forecasting.domain.vocabulary import CoverageSource, Origin
+    from forecasting.store.live.coverage import history_through, set_coverage
+    from forecasting.store.repository import add_event
+
+    first = retrain(store, settings=fast_settings(), say=quiet)
+    assert first.version is not None and first.version.data_cutoff == date(2026, 8, 20)
+    late = EventRecord(
+        id="2026-11-20-ballistic_missile",
+        date=date(2026, 11, 20),
+        event_type="ballistic_missile",
+        weapons_test=True,
+        count=1,
+        description="One launch, added by hand.",
+        source="a news report",
+    )
+    with write_transaction(store) as session:
+        add_event(session, late, Origin.MANUAL)
+        assert history_through(session) == date(2026, 8, 20)
+
+    again = retrain(store, settings=fast_settings(), say=quiet)
+    assert again.status == "skipped" and "nothing new to learn" in again.message
+    forced = retrain(store, settings=fast_settings(), force=True, say=quiet)
+    assert forced.version is not None and forced.version.data_cutoff == date(2026, 8, 20)
+    assert forced.version.data_hash == first.version.data_hash  # the late event is kept, not learned from
+
+    with pytest.raises(RecordError, match="after the history's coverage"):
+        retrain(store, settings=fast_settings(), cutoff=date(2026, 11, 20), say=quiet)
+
+    # A curator who knows the history is complete through 2026-11-30 moves the cutoff; now the event counts.
+    with write_transaction(store) as session:
+        set_coverage(session, CoverageSource.CURATOR, date(2026, 11, 30), "checked by hand", today=date(2026, 12, 2))
+    moved = retrain(store, settings=fast_settings(), say=quiet)
+    assert moved.version is not None and moved.version.data_cutoff == date(2026, 11, 30)
+    assert moved.version.data_hash != first.version.data_hash
+
+
+def test_a_store_no_source_vouches_for_is_not_trained(sessions: sessionmaker[Session]) -> None:
+    from forecasting.domain.records import EventRecord
+    from forecasting.domain.vocabulary import Origin
+    from forecasting.lifecycle.retraining import RetrainFailed
+    from forecasting.store.repository import add_event
+
+    with write_transaction(sessions) as session:
+        for record in read_events_csv(shipped_seeds_dir() / "events.csv"):
+            add_event(session, EventRecord(**{**record.__dict__}), Origin.MANUAL)
+    with pytest.raises(RetrainFailed, match="no coverage recorded"):
+        retrain(sessions, settings=fast_settings(), say=quiet)

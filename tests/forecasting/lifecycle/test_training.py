@@ -12,7 +12,7 @@ from forecasting.lifecycle.training import fit_at_cutoff, history_hash, train_mo
 from forecasting.models.base import ForecastRequestError
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import dumps, loads
-from forecasting.serving.payload import forecast_payload
+from forecasting.serving.payload import Freshness, forecast_payload
 from tests.forecasting.conftest import with_events_changed_after
 
 SMALL = BacktestConfig(
@@ -72,7 +72,12 @@ def test_served_forecast_carries_version_cutoff_skill_and_baseline(forecaster, m
     assert low95 <= low80 <= high80 <= high95
     assert len(forecast.daily) == 61 and forecast.daily[0].day == date(2028, 3, 13)
     assert forecast.election_effect.ratio is not None
-    payload = forecast_payload(forecast)
+    fresh = forecast_payload(forecast, Freshness(model_set.cutoff + timedelta(days=14), 14))
+    assert fresh["history_through"] == model_set.cutoff.isoformat() and fresh["history_age_days"] == 14
+    assert not any("days before today" in note for note in fresh["notes"])
+    payload = forecast_payload(forecast, Freshness(model_set.cutoff + timedelta(days=15), 14))
+    assert payload["history_age_days"] == 15
+    assert f"complete through {model_set.cutoff}, 15 days before today (more than 14)" in payload["notes"][-1]
     assert payload["version"] == "test" and payload["skill"]["horizon_days"] == 30
     assert payload["data_cutoff"] == model_set.cutoff.isoformat() and payload["window"]["days"] == 61
     json.dumps(payload, allow_nan=False)

@@ -89,3 +89,52 @@ def test_new_revision_is_numbered_after_the_last(tmp_path: Path, monkeypatch: py
     assert f"revision: str = '{following}'" in text
     assert f"down_revision: str | None = '{last}'" in text
     assert migrate.head_revision() == following
+
+
+def test_0004_gives_an_existing_store_the_seeds_coverage_and_nothing_for_manual_events(store_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    upgrade_schema(store_engine, "0003")
+    with store_engine.begin() as connection:
+        for event_id, day, origin in (
+            ("2026-08-20-ballistic_missile", "2026-08-20", "seed"),
+            ("2026-08-06-ballistic_missile", "2026-08-06", "seed"),
+            ("2026-11-20-ballistic_missile", "2026-11-20", "manual"),
+            ("2026-10-01-cruise_missile", "2026-10-01", "import"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO events (id, date, event_type, weapons_test, count, description, source, origin) "
+                    "VALUES (:id, :day, 'ballistic_missile', true, 1, 'x', 'y', :origin)"
+                ),
+                {"id": event_id, "day": day, "origin": origin},
+            )
+    upgrade_schema(store_engine)
+    with store_engine.connect() as connection:
+        rows = connection.execute(text("SELECT source, through FROM coverage")).all()
+        assert [(source, str(through)) for source, through in rows] == [("seed", "2026-08-20")]
+        # A sync's rows are allowed now; the old origins still are, and nothing else is.
+        connection.execute(
+            text(
+                "INSERT INTO events (id, date, event_type, weapons_test, description, source, origin) "
+                "VALUES ('s', '2026-08-21', 'ballistic_missile', true, 'x', 'y', 'sync')"
+            )
+        )
+        with pytest.raises(Exception, match="(?i)check"):
+            connection.execute(
+                text(
+                    "INSERT INTO events (id, date, event_type, weapons_test, description, source, origin) "
+                    "VALUES ('t', '2026-08-21', 'ballistic_missile', true, 'x', 'y', 'robot')"
+                )
+            )
+        connection.rollback()
+    downgrade_schema(store_engine, "0003")
+    assert "coverage" not in table_names(store_engine) and "sync_runs" not in table_names(store_engine)
+
+
+def test_0004_on_an_empty_store_records_no_coverage(store_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    upgrade_schema(store_engine)
+    with store_engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM coverage")).scalar() == 0

@@ -162,3 +162,35 @@ def test_missing_seed_file_is_named(sessions: sessionmaker[Session], tmp_path: P
         seed(sessions, seeds)
     with write_transaction(sessions) as session:
         assert event_records(session) == []
+
+
+def test_seeding_records_the_snapshots_coverage_and_leaves_csis_rows_to_a_sync(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from forecasting.domain.vocabulary import CoverageSource, Origin
+    from forecasting.store.live.coverage import history_through, set_coverage
+    from forecasting.store.live.sync_merge import merge_synced
+
+    seeds = copy_fixture_seeds(tmp_path / "seeds")
+    addition = "2024-06-01-artillery,2024-06-01,artillery,true,1,A drill reported elsewhere.,a news report\n"
+    with (seeds / "events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(addition)
+    seed(sessions, seeds)
+    with sessions() as session:
+        assert history_through(session) == date(2024, 6, 1)  # the snapshot's last day
+
+    # A sync whose file no longer holds one CSIS row (re-dated upstream, say) removes it.
+    gone = "2016-09-09-nuclear_test"
+    synced = [e for e in FIXTURE_EVENTS if e.id != gone]
+    with write_transaction(sessions) as session:
+        merge = merge_synced(session, synced, max_removed_share=0.5)
+        set_coverage(session, CoverageSource.SYNC, date(2024, 6, 2), "tests")
+    assert merge.removed == [gone] and set(merge.unchanged) == {e.id for e in synced}
+
+    # Seeding again (every container start does) does not bring it back, and still mirrors the addition.
+    again = seed(sessions, seeds)
+    with sessions() as session:
+        assert get_event(session, gone) is None
+        assert get_event(session, "2024-06-01-artillery").origin == Origin.SEED
+    assert again.events.inserted == [] and again.events.removed == []
+    assert again.events.unchanged == ["2024-06-01-artillery"]

@@ -8,7 +8,7 @@
   entry's outcome can no longer be pre-filled or made up.
 
 Revision ID: 0005
-Revises: 0003 (the lead rechains it after 0004 at merge)
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
