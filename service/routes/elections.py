@@ -11,7 +11,6 @@ from forecasting.domain.records import ELECTION_KINDS
 from forecasting.store.repository import list_elections
 from service.answers import answer_election
 from service.deps import Election, Fresh, Loaded, ReadSession
-from service.errors import ApiError
 from service.queries import ElectionQueryParam
 from service.schemas import Election as ElectionOut
 from service.schemas import ElectionForecast, ElectionList, error_responses
