@@ -77,7 +77,7 @@ DOCS_ASSETS = StaticFiles(directory=Path(fastapi_offline.__file__).resolve().par
 def swagger_ui(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=str(request.app.openapi_url),
-        title=f"{request.app.title} - API",
+        title=f"{request.app.title} - Swagger UI",
         swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
         swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
         swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
@@ -88,7 +88,7 @@ def swagger_ui(request: Request) -> HTMLResponse:
 def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(
         openapi_url=str(request.app.openapi_url),
-        title=f"{request.app.title} - API",
+        title=f"{request.app.title} - ReDoc",
         redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
         redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
         with_google_fonts=False,
