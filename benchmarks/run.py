@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 
     servers.ensure_wrk()
     started = time.perf_counter()
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)  # the service refuses tokens under 24 characters
     env = {k: v for k, v in os.environ.items() if k not in TRAINING_OVERRIDES}
     env.update(
         PROVOCAST_DATABASE_URL=f"sqlite:///{WORK / 'store.db'}",

@@ -14,7 +14,8 @@ from forecasting.store.seeding import read_seed_files, seed_store
 from tests.fixtures import EVENT_HEADER, copy_fixture_seeds, shipped_seeds_dir
 
 GOOD_ROW = "2017-09-03-nuclear_test,2017-09-03,nuclear_test,true,1,Sixth nuclear test.,CSIS database"
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+# Tomorrow is the latest date an event may carry (a Korean date can be a day ahead of UTC); the day after is future.
+AFTER_TOMORROW = (date.today() + timedelta(days=2)).isoformat()
 
 # (bad row written on line 3 after a good row, field named, message fragment)
 BAD_EVENT_ROWS = {
@@ -30,7 +31,9 @@ BAD_EVENT_ROWS = {
     ),
     "missing source": ("x1,2017-09-04,ballistic_missile,true,1,Text.,", "source", "is missing"),
     "duplicate id": (GOOD_ROW, "id", "duplicate id '2017-09-03-nuclear_test' (first on line 2)"),
-    "future date": (f"x1,{TOMORROW},ballistic_missile,true,1,Text.,Source", "date", "is in the future"),
+    "future date": (f"x1,{AFTER_TOMORROW},ballistic_missile,true,1,Text.,Source", "date", "is in the future"),
+    "before 1950": ("x1,1000-01-01,ballistic_missile,true,1,Text.,Source", "date", "is before 1950-01-01"),
+    "bidi override": ("x1,2017-09-04,ballistic_missile,true,1,Text \u202e.,Source", "description", "U+202E"),
     "zero count": (
         "x1,2017-09-04,ballistic_missile,true,0,Text.,Source",
         "count",
