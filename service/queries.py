@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import EventGroup
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.serving.forecaster import ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
@@ -33,7 +32,7 @@ class ElectionQuery:
 
     election: ElectionRecord
     spec: WindowSpec
-    group: EventGroup
+    group: str  # an event group or a union of event types (`Forecaster.group_for`)
     model: str | None
 
     @property
@@ -50,7 +49,7 @@ class UpcomingQuery:
     first_day: date
     last_day: date
     spec: WindowSpec
-    group: EventGroup
+    group: str  # an event group or a union of event types (`Forecaster.group_for`)
     model: str | None
 
     @property

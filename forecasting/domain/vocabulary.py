@@ -145,6 +145,8 @@ class ModelName(StrEnum):
     PROPHET = "prophet"
     HAWKES = "hawkes"
     ENSEMBLE = "ensemble"
+    DIRECT_WINDOW = "direct_window"
+    DIRECT_WINDOW_NO_ELECTION = "direct_window_no_election"
 
 
 class VersionStatus(StrEnum):

@@ -27,6 +27,7 @@ from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
 from forecasting.evaluation.stacking import weights_from_scores
 from forecasting.evaluation.summary import backtest_report, best_model, summary_table
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
+from forecasting.lifecycle.window_training import train_window_side
 from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
 from forecasting.models.ensemble import EnsembleModel
@@ -85,10 +86,18 @@ def train_model_set(
         timings[f"fit_{group}_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
 
+    started = time.perf_counter()
+    say("fitting the direct window models and running the dense backtest")
+    window = train_window_side(history, cutoff, groups, report, horizon, config.workers, failures)
+    timings["window_models_and_dense_seconds"] = time.perf_counter() - started
+
     candidates = [m for m in table["model"].unique() if m != BEST_SO_FAR]
-    default_model = best_model(table, horizon, candidates)
     with_election_term = [m for m in candidates if _has_election_term(m)]
-    effect_model = best_model(table, horizon, with_election_term) if with_election_term else default_model
+    effect_model = (
+        best_model(table, horizon, with_election_term) if with_election_term else best_model(table, horizon, candidates)
+    )
+    # The default is the rule's choice at this cutoff (fixed in code, fed windows closed by then only).
+    default_model = window.rule_model or best_model(table, horizon, candidates)
     return TrainedModelSet(
         cutoff=cutoff,
         data_hash=history_hash(history, cutoff),
@@ -97,9 +106,14 @@ def train_model_set(
         effect_model=effect_model,
         models=models,
         failures=failures,
-        skill=_skills(table, horizon),
+        skill={**_skills(table, horizon), **window.skill},
         backtest=report,
         timings=timings,
+        window_models=window.window_models,
+        type_events=window.type_events,
+        type_rates=window.type_rates,
+        calibrations=window.calibrations,
+        dense=window.dense,
     )
 
 

@@ -9,6 +9,7 @@ microseconds, not a simulation. Nothing is fitted here.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import zlib
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ import pandas as pd
 
 from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, EventGroup, resolve_event_types
 from forecasting.domain.window import DateWindow
+from forecasting.evaluation.dense_rule import DEFAULT_RULE
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import BASELINE
+from forecasting.models.window.direct import WINDOW_MODELS
 from forecasting.models.window_summary import (
     INTERVAL_LEVELS,
     CountInterval,
@@ -31,6 +34,7 @@ from forecasting.models.window_summary import (
     ElectionEffect,
     WindowSamples,
 )
+from forecasting.serving import window_answers
 from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedModelSet
 
 DEFAULT_HORIZON_DAYS = 1100
@@ -64,10 +68,10 @@ class ElectionAnchor:
 
 @dataclass(frozen=True)
 class WindowQuery:
-    """One forecast question: a window, the event group, and a model (None: the version's default)."""
+    """One forecast question: a window, the event group (or union of types), and a model (None: the default)."""
 
     window: DateWindow
-    group: EventGroup
+    group: str  # an event group, or a union of event types joined by "+" (see `Forecaster.group_for`)
     # Any name a client sends; the version says which it holds (and lists them when this one is not).
     model: str | None = None
     election: ElectionAnchor | None = None
@@ -166,13 +170,16 @@ class Forecaster:
         return self.cutoff + timedelta(days=self.horizon_days)
 
     def available_models(self, group: str = WEAPONS_GROUP) -> list[str]:
-        return list(self.model_set.group_models(group))
+        if group not in self.model_set.models:
+            return [window_answers.UNION_MODEL]  # a union of types (see `group_for`)
+        return list(self.model_set.group_models(group)) + list(self.model_set.window_models.get(group, {}))
 
     def warm(self, groups: tuple[str, ...] = (WEAPONS_GROUP,)) -> None:
         """Simulate what every default forecast needs ahead of the first request."""
         for group in groups:
             for name in dict.fromkeys((self._default_for(group), self._effect_model_for(group), BASELINE)):
-                self._path_sums(group, name)
+                if name not in WINDOW_MODELS:
+                    self._path_sums(group, name)
 
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None
@@ -180,10 +187,37 @@ class Forecaster:
         return self.answer(WindowQuery(DateWindow(start, end), self.group_for(event_types), model))
 
     def answer(self, query: WindowQuery) -> ServedForecast:
-        """The forecast for one question, checked against this version first (see `check`)."""
+        """The forecast for one question, checked first (see `check`); probabilities are recalibrated here only."""
         self.check(query)
+        name = query.model or self._default_for(query.group)
+        raw = self._window_answer(query, name) if name in WINDOW_MODELS else self._path_answer(query, name)
+        calibration = self.model_set.calibration(query.group, name)
+        skill = self.model_set.skill.get(DEFAULT_RULE if query.model is None else name) or self.model_set.skill.get(
+            name
+        )
+        return dataclasses.replace(
+            raw,
+            probability_any=calibration.apply_one(raw.probability_any),
+            election_effect=calibration.apply_to_effect(raw.election_effect),
+            skill=skill if query.group == BACKTESTED_GROUP else None,
+        )
+
+    def _window_answer(self, query: WindowQuery, name: str) -> ServedForecast:
+        start = query.window.start
+        parts = window_answers.window_parts(self.model_set, query.group, name, start, query.window.end)
+        notes = list(self._notes(query.group, name, start)) + parts.notes
+        return ServedForecast(
+            version=self.version,
+            model=name,
+            data_cutoff=self.cutoff,
+            horizon_days=(start - self.cutoff).days,
+            skill=None,
+            samples=0,
+            **parts.served_fields(notes),
+        )
+
+    def _path_answer(self, query: WindowQuery, name: str) -> ServedForecast:
         group, start, end = query.group, query.window.start, query.window.end
-        name = query.model or self._default_for(group)
         sums = self._path_sums(group, name)
         samples, days = sums.window(start, end)
         effect_name = self._effect_model_for(group) if not _has_effect(samples) else name
@@ -199,7 +233,7 @@ class Forecaster:
             model=name,
             data_cutoff=self.cutoff,
             event_group=group,
-            event_types=EVENT_GROUPS[group],
+            event_types=EVENT_GROUPS[EventGroup(group)],
             start=start,
             end=end,
             horizon_days=(start - self.cutoff).days,
@@ -212,7 +246,7 @@ class Forecaster:
             ],
             election_effect=effect,
             effect_model=effect_name,
-            skill=self.model_set.skill.get(name) if group == BACKTESTED_GROUP else None,
+            skill=None,
             baseline_probability_any=baseline.probability_any,
             samples=len(samples.totals),
             notes=notes,
@@ -226,9 +260,16 @@ class Forecaster:
         model: str | None = None,
         level: float = 0.8,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Per day of the window, the central `level` interval of the expected count across simulated paths."""
+        """Per day of the window, the central `level` interval of the expected count across simulated paths.
+
+        A direct window model has no paths: its daily profile is scaled by the window count's own interval
+        (lower / expected, upper / expected), in closed form.
+        """
         query = WindowQuery(DateWindow(start, end), self.group_for(event_types), model)
         self._check_window(query)
+        name = model or self._default_for(query.group)
+        if name in WINDOW_MODELS:
+            return window_answers.window_band(self.model_set, query.group, name, start, end, level)
         sums = self._path_sums(query.group, model or self._default_for(query.group))
         _, days = sums.window(start, end)
         daily = np.diff(sums.intensity[:, days.start : days.stop + 1].astype(np.float64), axis=1)
@@ -237,17 +278,21 @@ class Forecaster:
 
     # --- validation: every check of a question against this version --------------------------
 
-    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> EventGroup:
-        """The fitted event group whose types are exactly the ones asked for."""
+    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> str:
+        """The fitted event group whose types are exactly the ones asked for, else their union (any types).
+
+        A union is answered from per-type window models (see `forecasting.serving.window_answers`); one with
+        too few events for any model is refused, naming the count.
+        """
         wanted = resolve_event_types(event_types)
         for group, types in EVENT_GROUPS.items():
             if tuple(sorted(types)) == wanted and group in self.model_set.models:
-                return EventGroup(group)
-        raise ForecastRejected(
-            f"no model is fitted for event types {', '.join(wanted)}; ask for one of the groups "
-            + "; ".join(f"{g} ({', '.join(t)})" for g, t in EVENT_GROUPS.items()),
-            field="event_types",
-        )
+                return str(group)
+        try:
+            window_answers.check_union(self.model_set, wanted)
+        except window_answers.TooFewEvents as error:
+            raise ForecastRejected(str(error), field="event_types") from None
+        return window_answers.union_key(wanted)
 
     def check(self, query: WindowQuery) -> None:
         """Raise ForecastRejected, naming the field at fault, unless this version can answer the question."""
@@ -255,7 +300,7 @@ class Forecaster:
         self.check_model(query.group, query.model)
 
     def check_model(self, group: str, model: str | None) -> None:
-        available = self.model_set.group_models(group)
+        available = self.available_models(group)
         if model is not None and model not in available:
             raise ForecastRejected(
                 f"model {model!r} is not available for {group}; available: {', '.join(available)}", field="model"
@@ -296,7 +341,7 @@ class Forecaster:
     # --- what a forecast is computed from ------------------------------------------------------
 
     def _default_for(self, group: str) -> str:
-        available = self.model_set.group_models(group)
+        available = self.available_models(group)
         for name in (self.model_set.default_model, "ensemble", "climatology"):
             if name in available:
                 return name
@@ -304,7 +349,10 @@ class Forecaster:
 
     def _effect_model_for(self, group: str) -> str:
         available = self.model_set.group_models(group)
-        return self.model_set.effect_model if self.model_set.effect_model in available else self._default_for(group)
+        if self.model_set.effect_model in available:
+            return self.model_set.effect_model
+        default = self._default_for(group)
+        return default if default in available else next(iter(available))
 
     def _path_sums(self, group: str, name: str) -> _PathSums:
         key = (group, name)
