@@ -12,6 +12,7 @@ applied as they would have been (see `forecasting.evaluation.dense_rule`).
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -75,7 +76,7 @@ class DenseRows:
     def __len__(self) -> int:
         return len(self.observed)
 
-    @property
+    @functools.cached_property
     def is_grid(self) -> npt.NDArray[np.bool_]:
         return np.array([label == GRID for label in self.label])
 

@@ -156,3 +156,36 @@ def _plain(row: Any) -> dict[str, Any]:
             value = round(value, 6)
         out[f.name] = value
     return out
+
+
+def format_dense_table(report: DenseReport) -> str:
+    """The plain-text table `provocast backtest --dense` prints: Brier skill with 95% moving-block intervals."""
+    lines = [
+        f"dense backtest: origins every {report.step_days} days from {report.since} (scored from "
+        f"{report.scored_since}); Brier skill with moving-block bootstrap 95% intervals",
+        f"{'windows':<16}{'h':>4}{'len':>5}  {'strategy':<27}{'n':>5}{'hit':>5}{'Brier':>7}"
+        f"{'vs trailing year':>27}{'vs climatology':>27}",
+    ]
+    for row in report.skill:
+        ty_low, ty_high = row.skill_vs_trailing_year_interval
+        cl_low, cl_high = row.skill_vs_climatology_interval
+        lines.append(
+            f"{row.subset:<16}{row.horizon:>4}{row.length or 'all':>5}  {row.strategy:<27}{row.windows:>5}"
+            f"{row.with_event:>5}{row.brier:>7.3f}"
+            f"{f'{row.skill_vs_trailing_year:+.3f} [{ty_low:+.2f}, {ty_high:+.2f}]':>27}"
+            f"{f'{row.skill_vs_climatology:+.3f} [{cl_low:+.2f}, {cl_high:+.2f}]':>27}"
+        )
+    lines.append("")
+    lines.append("calibration at 30 days (intercept, slope; 0 and 1 are calibrated): raw -> as published")
+    for check in report.calibration:
+        lines.append(
+            f"  {check.strategy:<27}{check.raw_intercept:+.2f}, {check.raw_slope:.2f} -> "
+            f"{check.calibrated_intercept:+.2f}, {check.calibrated_slope:.2f} ({check.windows} windows)"
+        )
+    terms = report.election_terms
+    if terms is not None:
+        lines.append(
+            f"election indicators (direct_window vs direct_window_no_election) on {terms.windows} election windows: "
+            f"log-loss gain {terms.gain:+.3f} [{terms.interval[0]:+.3f}, {terms.interval[1]:+.3f}]: {terms.verdict}"
+        )
+    return "\n".join(lines)

@@ -27,11 +27,17 @@ from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
 from forecasting.evaluation.stacking import weights_from_scores
 from forecasting.evaluation.summary import backtest_report, best_model, summary_table
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
-from forecasting.lifecycle.window_training import train_window_side
+from forecasting.lifecycle.window_training import (
+    fit_window_models,
+    rule_and_calibrations_at,
+    train_window_side,
+    type_climatology,
+)
 from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
 from forecasting.models.ensemble import EnsembleModel
 from forecasting.serving.model_set import FitFailure, ModelSkill, TrainedModelSet
+from forecasting.serving.window_answers import types_of
 
 DEFAULT_TRAINING_HORIZON = 30
 
@@ -207,6 +213,7 @@ def fit_at_cutoff(
         failures=failures,
         skill=dict(reference.skill) if reference else {},
         backtest=None,
+        calibrations=rule_and_calibrations_at(reference, cutoff)[1],
     )
 
 
@@ -221,3 +228,36 @@ def _weights_before(reference: TrainedModelSet | None, models: list[str], cutoff
         if r.horizon == horizon and r.window_id in ends and ends[r.window_id] <= cutoff
     )
     return weights_from_scores(closed, models)
+
+
+def window_set_at_cutoff(
+    history: History, cutoff: date, key: str, model: str, reference: TrainedModelSet | None
+) -> TrainedModelSet:
+    """The direct window models for a group or union fitted at a past cutoff, for "what would it have said then"."""
+    history = history.known_at(cutoff)
+    types = types_of(key)
+    failures: list[FitFailure] = []
+    type_events, type_rates = type_climatology(history, cutoff)
+    groups = (key,) if key in EVENT_GROUPS else ()
+    wanted = {} if groups else {t: n for t, n in type_events.items() if t in types}
+    window_models = fit_window_models(history, cutoff, groups, wanted, failures)
+    if groups and model not in window_models.get(key, {}):
+        reason = next((f.reason for f in failures if f.model == model), "not fitted")
+        raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
+    paths = {key: {str(BASELINE): build_model(BASELINE, types).fit(history, cutoff)}} if groups else {}
+    _, calibrations = rule_and_calibrations_at(reference, cutoff)
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(UTC),
+        default_model=model,
+        effect_model=reference.effect_model if reference else BASELINE,
+        models=paths,
+        failures=failures,
+        skill=dict(reference.skill) if reference else {},
+        backtest=None,
+        window_models=window_models,
+        type_events=type_events,
+        type_rates=type_rates,
+        calibrations=calibrations,
+    )

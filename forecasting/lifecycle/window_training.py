@@ -36,7 +36,7 @@ from forecasting.models.window.direct import (
 )
 from forecasting.models.window.distribution import central_interval
 from forecasting.models.window.features import CountSeries, day_number
-from forecasting.serving.model_set import FitFailure, ModelSkill
+from forecasting.serving.model_set import FitFailure, ModelSkill, TrainedModelSet
 
 # The model a union of event types that is not a group is answered from, one fit per event type.
 UNION_MODEL = DirectWindowNoElectionModel
@@ -90,13 +90,15 @@ def type_climatology(history: History, cutoff: date) -> tuple[dict[str, int], di
     return events, rates
 
 
-def path_calibrations(report: BacktestReport | None, horizon: int) -> dict[str, Calibration]:
-    """Each path model's recalibration from its backtest windows (all closed by the version's cutoff)."""
+def path_calibrations(report: BacktestReport | None, horizon: int, cutoff: date) -> dict[str, Calibration]:
+    """Each path model's recalibration from its backtest windows that had closed by the cutoff."""
     if report is None:
         return {}
+    ends = {w.id: w.end for w in report.windows}
+    closed = [r for r in report.forecasts if r.horizon == horizon and ends[r.window_id] <= cutoff]
     out = {}
-    for model in {row.model for row in report.forecasts} - {BEST_SO_FAR}:
-        chosen = [r for r in report.forecasts if r.model == model and r.horizon == horizon]
+    for model in {row.model for row in closed} - {BEST_SO_FAR}:
+        chosen = [r for r in closed if r.model == model]
         p = np.array([r.probability_any for r in chosen])
         y = np.array([float(r.observed_any) for r in chosen])
         out[model] = Calibration.fit(p, y)
@@ -155,7 +157,7 @@ def train_window_side(
 ) -> WindowTraining:
     type_events, type_rates = type_climatology(history, cutoff)
     window_models = fit_window_models(history, cutoff, groups, type_events, failures)
-    calibrations = path_calibrations(report, horizon)
+    calibrations = path_calibrations(report, horizon, cutoff)
     dense = dense_report(history, DenseConfig(workers=workers), cutoff) if report is not None else None
     rule_model, skill = None, {}
     if dense is not None:
@@ -163,3 +165,18 @@ def train_window_side(
         calibrations.update(dense_calibrations)
         skill = dense_skills(dense, as_you_go(dense.rows))
     return WindowTraining(window_models, type_events, type_rates, calibrations, dense, rule_model, skill)
+
+
+def rule_and_calibrations_at(
+    reference: TrainedModelSet | None, cutoff: date
+) -> tuple[str | None, dict[str, Calibration]]:
+    """What the default rule would have chosen at a past cutoff, and the calibrations then, from the reference
+    version's backtests (only windows closed by the cutoff are read)."""
+    if reference is None:
+        return None, {}
+    horizon = reference.skill[ModelName.CLIMATOLOGY].horizon_days if ModelName.CLIMATOLOGY in reference.skill else 30
+    calibrations = path_calibrations(reference.backtest, horizon, cutoff)
+    if reference.dense is None:
+        return None, calibrations
+    choice, dense_calibrations = rule_at(reference.dense.rows, cutoff)
+    return str(choice), {**calibrations, **dense_calibrations}

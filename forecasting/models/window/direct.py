@@ -6,17 +6,17 @@ days) whose outcome had closed by the cutoff, each window described by
 
 - P(at least one event): a ridge-regularised logistic regression (binomial GLM);
 - the count: a negative-binomial GLM with the window's length as exposure
-  (statsmodels; covariance clustered by the origin's year, since windows overlap).
+  (covariance clustered by the origin's year, since windows overlap).
 
 `direct_window` carries election-in-window indicators; `direct_window_no_election`
-is the same without them, the control for the election effect. Fitting needs
-statsmodels; predicting needs numpy only.
+is the same without them, the control for the election effect. Both fit and
+predict with numpy alone (no statsmodels import: `provocast forecast --cutoff`
+fits them on every call).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -155,7 +155,7 @@ class DirectWindowModel:
     def columns(self) -> tuple[str, ...]:
         return feature_columns(self.with_elections)
 
-    # --- fitting (statsmodels) ------------------------------------------------------
+    # --- fitting ---------------------------------------------------------------------------
 
     def fit(self, history: History, cutoff: date, context: FitContext | None = None) -> DirectWindowModel:
         """Fit on the history as known at the cutoff (`context`: the same, already prepared for these types)."""
@@ -297,26 +297,52 @@ def window_model_from_dict(data: dict[str, Any]) -> DirectWindowModel:
 def _negative_binomial(
     name: str, x: FloatArray, counts: FloatArray, lengths: FloatArray, groups: npt.NDArray[np.int64]
 ) -> tuple[FloatArray, FloatArray, float]:
-    """NB2 GLM with log(length) offset; alpha by the Cameron-Trivedi regression on a Poisson fit."""
-    import statsmodels.api as sm
-
+    """NB2 GLM with log(length) offset, by IRLS in numpy (the fit runs inside `provocast forecast --cutoff`,
+    where importing statsmodels alone would cost seconds). Alpha by the Cameron-Trivedi regression on a Poisson
+    fit; the covariance is clustered by `groups` (sandwich, with the small-sample factors statsmodels uses)."""
     # Columns constant on the training windows (an era not yet begun) carry no information: left at zero.
     used = np.flatnonzero(np.concatenate([[True], x[:, 1:].std(axis=0) > 1e-12]))
-    full_x, x = x, x[:, used]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            poisson = sm.GLM(counts, x, family=sm.families.Poisson(), exposure=lengths).fit(maxiter=100)
-            mu = np.asarray(poisson.fittedvalues)
-            alpha = max(float(np.sum((((counts - mu) ** 2 - counts) / mu) * mu) / np.sum(mu * mu)), 1e-3)
-            result = sm.GLM(counts, x, family=sm.families.NegativeBinomial(alpha=alpha), exposure=lengths).fit(
-                maxiter=100, cov_type="cluster", cov_kwds={"groups": groups}
-            )
-        except (np.linalg.LinAlgError, ValueError) as error:
-            raise ModelFitError(name, f"count GLM failed: {error}") from None
-    params, cov = np.zeros(full_x.shape[1]), np.zeros((full_x.shape[1], full_x.shape[1]))
-    params[used] = np.asarray(result.params, dtype=float)
-    cov[np.ix_(used, used)] = np.asarray(result.cov_params(), dtype=float)
+    design, offset = x[:, used], np.log(lengths)
+    poisson = _irls(design, counts, offset, 0.0)
+    mu = np.exp(design @ poisson + offset)
+    alpha = max(float(np.sum((((counts - mu) ** 2 - counts) / mu) * mu) / np.sum(mu * mu)), 1e-3)
+    beta = _irls(design, counts, offset, alpha, start=poisson)
+    mu = np.exp(design @ beta + offset)
+    weights = mu / (1.0 + alpha * mu)
+    try:
+        bread = np.linalg.inv((design * weights[:, None]).T @ design)
+    except np.linalg.LinAlgError as error:
+        raise ModelFitError(name, f"count GLM failed: {error}") from None
+    scores = design * ((counts - mu) / (1.0 + alpha * mu))[:, None]
+    _, cluster = np.unique(groups, return_inverse=True)
+    summed = np.zeros((int(cluster.max()) + 1, design.shape[1]))
+    np.add.at(summed, cluster, scores)
+    n, k, g = len(counts), design.shape[1], len(summed)
+    factor = g / max(g - 1, 1) * (n - 1) / max(n - k, 1)
+    covariance = factor * bread @ (summed.T @ summed) @ bread
+    params, cov = np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1]))
+    params[used] = beta
+    cov[np.ix_(used, used)] = covariance
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))) or np.max(np.abs(params)) > 30:
         raise ModelFitError(name, "count GLM coefficients diverge")
     return params, cov, alpha
+
+
+def _irls(
+    x: FloatArray, y: FloatArray, offset: FloatArray, alpha: float, start: FloatArray | None = None
+) -> FloatArray:
+    """Log-link Poisson (alpha 0) or NB2 regression by iteratively reweighted least squares."""
+    beta = np.zeros(x.shape[1]) if start is None else start.copy()
+    if start is None:
+        beta[0] = np.log(max(y.sum(), 1e-9) / np.exp(offset).sum())
+    for _ in range(100):
+        eta = np.clip(x @ beta + offset, -30, 30)
+        mu = np.exp(eta)
+        weights = mu / (1.0 + alpha * mu)
+        working = eta - offset + (y - mu) / mu
+        hessian = (x * weights[:, None]).T @ x
+        new: FloatArray = np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), (x * weights[:, None]).T @ working)
+        if np.max(np.abs(new - beta)) < 1e-8:
+            return new
+        beta = new
+    return beta
