@@ -341,7 +341,9 @@ def _irls(
         weights = mu / (1.0 + alpha * mu)
         working = eta - offset + (y - mu) / mu
         hessian = (x * weights[:, None]).T @ x
-        new: FloatArray = np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), (x * weights[:, None]).T @ working)
+        new = np.asarray(
+            np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), (x * weights[:, None]).T @ working), dtype=np.float64
+        )
         if np.max(np.abs(new - beta)) < 1e-8:
             return new
         beta = new
