@@ -71,11 +71,19 @@ def forecast_command(
     days_before: Annotated[int, typer.Option(min=0, max=180, help="With --election: days before election day.")] = 30,
     days_after: Annotated[int, typer.Option(min=0, max=180, help="With --election: days after election day.")] = 30,
     types: Annotated[
-        list[str] | None, typer.Option("--types", help="Event types or groups (default: weapons).")
+        list[str] | None,
+        typer.Option(
+            "--types",
+            help="Event types or groups, or any union of them: repeated or comma-separated (default: weapons).",
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name (default: the version's default model).")] = None,
     cutoff: Annotated[
-        str | None, typer.Option(help="Fit on the history up to this day only and forecast as if it were that day.")
+        str | None,
+        typer.Option(
+            help="Forecast as if it were this day: the model the default rule would have chosen then, fitted on the "
+            "history up to then only."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the forecast chart to this PNG file.")] = None,

@@ -11,12 +11,22 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-MAX_COUNT = 2000
+MAX_COUNT = 5000
 
 
 def count_pmf(mu: float, alpha: float, upto: int | None = None) -> npt.NDArray[np.float64]:
-    """P(count = k) for k = 0..upto (by default far enough into the tail to hold all but 1e-9)."""
-    top = upto if upto is not None else int(min(MAX_COUNT, max(30.0, mu + 12.0 * math.sqrt(mu + alpha * mu * mu) + 10)))
+    """P(count = k) for k = 0..upto (by default far enough into the tail to hold all but 1e-7)."""
+    if upto is not None:
+        return _pmf(mu, alpha, upto)
+    top = int(min(MAX_COUNT, max(30.0, mu + 12.0 * math.sqrt(mu + alpha * mu * mu) + 10)))
+    pmf = _pmf(mu, alpha, top)
+    while pmf.sum() < 1 - 1e-7 and top < MAX_COUNT:
+        top = min(2 * top, MAX_COUNT)
+        pmf = _pmf(mu, alpha, top)
+    return pmf
+
+
+def _pmf(mu: float, alpha: float, top: int) -> npt.NDArray[np.float64]:
     k = np.arange(top + 1, dtype=np.float64)
     if alpha <= 1e-9:
         log_pmf = k * math.log(max(mu, 1e-300)) - mu - np.array([math.lgamma(x + 1) for x in k])
