@@ -113,7 +113,10 @@ DaysAfter = Annotated[
         description=f"Window closes this many days after; {_default_note('default_days_after')}.",
     ),
 ]
-EventTypes = Annotated[list[str] | None, Query(description="Event types or groups; default weapons.")]
+EventTypes = Annotated[
+    list[str] | None,
+    Query(description="Event types, groups or any union of them, repeated or comma-separated; default weapons."),
+]
 ModelParam = Annotated[str | None, Query(max_length=40, description="Model name; default: the version's default.")]
 
 

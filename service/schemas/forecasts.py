@@ -108,6 +108,10 @@ class ForecastRequest(BaseModel):
     event_types: list[str] | None = Field(
         None,
         max_length=20,
-        description="Event types or groups (weapons, missiles, ballistic, cruise, nuclear, satellite, artillery); default weapons.",
+        description=(
+            "Event types, groups (weapons, missiles, ballistic, cruise, nuclear, satellite, artillery) or any union "
+            "of them, each item possibly comma-separated; default weapons. A union with too few events is refused "
+            "(422) naming the count."
+        ),
     )
     model: str | None = Field(None, max_length=40, description="A model name; default: the version's default model.")
