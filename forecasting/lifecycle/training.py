@@ -28,6 +28,7 @@ from forecasting.evaluation.stacking import weights_from_scores
 from forecasting.evaluation.summary import backtest_report, best_model, summary_table
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
 from forecasting.lifecycle.window_training import (
+    WindowTraining,
     fit_window_models,
     rule_and_calibrations_at,
     train_window_side,
@@ -57,8 +58,10 @@ def train_model_set(
     groups: tuple[str, ...] = tuple(EVENT_GROUPS),
     backtest_config: BacktestConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    window_side: bool = True,
 ) -> TrainedModelSet:
-    """Backtest on the weapons group, then fit every model for every group at the cutoff."""
+    """Backtest on the weapons group, then fit every model for every group at the cutoff; with `window_side`,
+    then the direct window models, the dense backtest, calibration and the default rule."""
     say = progress or (lambda message: None)
     cutoff = cutoff or history.last_event_date
     history = history.known_at(cutoff)
@@ -92,10 +95,12 @@ def train_model_set(
         timings[f"fit_{group}_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
 
-    started = time.perf_counter()
-    say("fitting the direct window models and running the dense backtest")
-    window = train_window_side(history, cutoff, groups, report, horizon, config.workers, failures)
-    timings["window_models_and_dense_seconds"] = time.perf_counter() - started
+    window = WindowTraining.empty()
+    if window_side:
+        started = time.perf_counter()
+        say("fitting the direct window models and running the dense backtest")
+        window = train_window_side(history, cutoff, groups, report, horizon, config.workers, failures)
+        timings["window_models_and_dense_seconds"] = time.perf_counter() - started
 
     candidates = [m for m in table["model"].unique() if m != BEST_SO_FAR]
     with_election_term = [m for m in candidates if _has_election_term(m)]

@@ -52,6 +52,11 @@ class WindowTraining:
     rule_model: str | None
     skill: dict[str, ModelSkill]
 
+    @classmethod
+    def empty(cls) -> WindowTraining:
+        """A version trained without the window side: path models only, the old default, no calibration."""
+        return cls({}, {}, {}, {}, None, None, {})
+
 
 def fit_window_models(
     history: History, cutoff: date, groups: tuple[str, ...], type_events: dict[str, int], failures: list[FitFailure]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordError, read_events_csv
 from forecasting.domain.vocabulary import JobStatus
-from forecasting.lifecycle.retraining import decide_promotion, retrain
+from forecasting.lifecycle.retraining import TrainingOptions, decide_promotion, retrain
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
 from forecasting.store.db import write_transaction
@@ -233,3 +233,11 @@ def test_a_past_cutoff_trains_on_the_history_known_then(store: sessionmaker[Sess
     with store() as session:
         version = registry.active_version(session)
     assert version is not None and registry.load_model_set(version).cutoff == date(2024, 1, 31)
+
+
+def test_training_models_decide_whether_the_window_side_runs() -> None:
+    assert TrainingOptions().window_side
+    assert not TrainingOptions(models=("climatology",)).window_side
+    named = TrainingOptions(models=("climatology", "direct_window_no_election"))
+    assert named.window_side and named.backtest_config().models == ("climatology",)
+    assert named.describe()["models"] == ["climatology", "direct_window", "direct_window_no_election"]
