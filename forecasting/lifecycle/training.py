@@ -117,7 +117,8 @@ def train_model_set(
         effect_model=effect_model,
         models=models,
         failures=failures,
-        skill={**_skills(table, horizon), **window.skill},
+        # The path backtest scores the path models; the dense one adds the window models and the rule.
+        skill={**window.skill, **_skills(table, horizon)},
         backtest=report,
         timings=timings,
         window_models=window.window_models,
