@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from forecasting.domain.records import ElectionRecord
-from forecasting.domain.vocabulary import ChartWindow, EventGroup, ModelName, UnknownEventType
+from forecasting.domain.vocabulary import ChartWindow, ModelName, UnknownEventType
 from forecasting.domain.window import DateWindow, WindowSpec
 from forecasting.serving.forecaster import MAX_WINDOW_DAYS, ElectionAnchor, Forecaster, WindowQuery
 from forecasting.settings import Settings
@@ -35,7 +35,7 @@ class ElectionQuery:
 
     election: ElectionRecord
     spec: WindowSpec
-    group: EventGroup
+    group: str  # an event group or a union of event types (`Forecaster.group_for`)
     model: str | None
 
     @property
@@ -49,7 +49,7 @@ class NextQuery:
     """The now-cast: the next `days` days from today (the window itself is set by `service.answers.next_window`)."""
 
     days: int
-    group: EventGroup
+    group: str  # an event group or a union of event types (`Forecaster.group_for`)
     model: str | None
 
 
@@ -61,7 +61,7 @@ class UpcomingQuery:
     first_day: date
     last_day: date
     spec: WindowSpec
-    group: EventGroup
+    group: str  # an event group or a union of event types (`Forecaster.group_for`)
     model: str | None
 
     @property
@@ -134,7 +134,10 @@ DaysAfter = Annotated[
 ]
 EventTypes = Annotated[
     list[EventTypeName] | None,
-    Query(max_length=20, description=f"Event types or groups; default weapons. {VOCABULARY_NOTE}"),
+    Query(
+        max_length=20,
+        description=f"Event types, groups or any union of them, repeated or comma-separated; default weapons. A union with too few events is refused (422) naming the count. {VOCABULARY_NOTE}",
+    ),
 ]
 ModelParam = Annotated[ModelName | None, Query(description="Model name; default: the version's default.")]
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+import os
 
-from forecasting.cli import (
+# The commands fit small regressions (thousands of rows, tens of columns): one BLAS thread is as fast, and many
+# threads on a busy machine are much slower. Set before numpy loads; an explicit setting wins.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import typer  # noqa: E402
+
+from forecasting.cli import (  # noqa: E402
     db_commands,
     events_commands,
     forecast_commands,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from forecasting.domain.history import History
+    from forecasting.evaluation.backtest import BacktestConfig
     from forecasting.serving.forecaster import ServedForecast
     from forecasting.serving.model_set import TrainedModelSet
 
@@ -70,11 +71,19 @@ def forecast_command(
     days_before: Annotated[int, typer.Option(min=0, max=180, help="With --election: days before election day.")] = 30,
     days_after: Annotated[int, typer.Option(min=0, max=180, help="With --election: days after election day.")] = 30,
     types: Annotated[
-        list[str] | None, typer.Option("--types", help="Event types or groups (default: weapons).")
+        list[str] | None,
+        typer.Option(
+            "--types",
+            help="Event types or groups, or any union of them: repeated or comma-separated (default: weapons).",
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name (default: the version's default model).")] = None,
     cutoff: Annotated[
-        str | None, typer.Option(help="Fit on the history up to this day only and forecast as if it were that day.")
+        str | None,
+        typer.Option(
+            help="Forecast as if it were this day: the model the default rule would have chosen then, fitted on the "
+            "history up to then only."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the forecast chart to this PNG file.")] = None,
@@ -145,8 +154,11 @@ def _election_payload(row: pd.Series) -> dict[str, str | None]:
 def _model_set_for(
     history: History, cutoff: date | None, types: list[str] | None, model: str | None
 ) -> tuple[str | None, TrainedModelSet]:
-    from forecasting.domain.vocabulary import ModelName
-    from forecasting.lifecycle.training import fit_at_cutoff
+    """The active version, or with --cutoff the model the default rule would have chosen then, fitted then."""
+    from forecasting.domain.vocabulary import EVENT_GROUPS, ModelName
+    from forecasting.lifecycle.training import fit_at_cutoff, window_set_at_cutoff
+    from forecasting.lifecycle.window_training import rule_and_calibrations_at
+    from forecasting.models.window.direct import WINDOW_MODELS
     from forecasting.serving.forecaster import Forecaster
 
     version, active = _active_model_set()
@@ -157,21 +169,24 @@ def _model_set_for(
     if cutoff > history.last_event_date:
         fail(f"option '--cutoff': {cutoff} is after the end of the history ({history.last_event_date})")
     probe = Forecaster(active) if active is not None else None
-    group = probe.group_for(types) if probe else _group_without_version(types)
-    chosen = model or (active.default_model if active else ModelName.ENSEMBLE)
-    fitted = fit_at_cutoff(history, cutoff, group, chosen, reference=active)
-    return (f"{version}@{cutoff}" if version else f"cutoff-{cutoff}"), fitted
+    key = probe.group_for(types) if probe else _group_without_version(types)
+    rule_model, _ = rule_and_calibrations_at(active, cutoff)
+    chosen = model or rule_model or (active.default_model if active else ModelName.ENSEMBLE)
+    label = f"{version}@{cutoff}" if version else f"cutoff-{cutoff}"
+    if chosen in WINDOW_MODELS or key not in EVENT_GROUPS:
+        return label, window_set_at_cutoff(history, cutoff, key, chosen, reference=active)
+    return label, fit_at_cutoff(history, cutoff, key, chosen, reference=active)
 
 
 def _group_without_version(types: list[str] | None) -> str:
     from forecasting.domain.vocabulary import EVENT_GROUPS, resolve_event_types
-    from forecasting.models.base import ForecastRequestError
+    from forecasting.serving.window_answers import union_key
 
     wanted = resolve_event_types(types)
     for group, group_types in EVENT_GROUPS.items():
         if tuple(sorted(group_types)) == wanted:
             return group
-    raise ForecastRequestError(f"no event group matches {', '.join(wanted)}; groups: {', '.join(EVENT_GROUPS)}")
+    return union_key(wanted)
 
 
 def describe_forecast(forecast: ServedForecast, election_row: pd.Series | None = None) -> str:
@@ -242,6 +257,14 @@ def backtest_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the table.")] = False,
     reliability_plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram PNG.")] = None,
     elections_plot: Annotated[Path | None, typer.Option(help="Write a per-election chart PNG (default model).")] = None,
+    dense: Annotated[
+        bool,
+        typer.Option(
+            "--dense",
+            help="Also run the dense backtest (direct window models, calibration, the default rule; origins every "
+            "14 days since 1990) and write its JSON beside --out.",
+        ),
+    ] = False,
 ) -> None:
     """Rolling-origin backtest of every model around every election (and control windows)."""
     from forecasting.domain.vocabulary import UnknownEventType
@@ -308,6 +331,22 @@ def backtest_command(
         typer.echo("")
     typer.echo(
         f"{len(result.windows)} windows, {len(result.failures)} model fits refused; {runtime:.0f} s; JSON written to {out}"
+    )
+    if dense:
+        _dense_backtest(history, config, out)
+
+
+def _dense_backtest(history: History, config: BacktestConfig, out: Path) -> None:
+    from forecasting.evaluation.dense import DenseConfig
+    from forecasting.evaluation.dense_report import dense_report, format_dense_table
+
+    report = dense_report(history, DenseConfig(event_types=config.event_types, workers=config.workers))
+    dense_out = out.with_name(f"{out.stem}-dense{out.suffix}")
+    dense_out.write_text(json.dumps(report.to_dict()))
+    typer.echo("")
+    typer.echo(format_dense_table(report))
+    typer.echo(
+        f"dense backtest: {len(report.rows)} windows, {report.runtime_seconds:.0f} s; JSON written to {dense_out}"
     )
 
 

@@ -105,11 +105,13 @@ class UnknownEventType(ValueError):
 
 
 def resolve_event_types(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """Expand group names and event types into a sorted tuple of event types.
+    """Expand group names and event types, in any union, into a sorted tuple of event types.
 
-    None or an empty list means the weapons group. Raises UnknownEventType on
-    a name that is neither a type nor a group.
+    Each name may itself be a comma-separated list (`ballistic,satellite`), as the CLI's `--types` and the API's
+    `event_types` both take it. None or an empty list means the weapons group. Raises UnknownEventType on a name
+    that is neither a type nor a group.
     """
+    names = [part.strip() for name in names or () for part in name.split(",") if part.strip()]
     if not names:
         return tuple(sorted(EVENT_GROUPS[WEAPONS_GROUP]))
     resolved: set[str] = set()
@@ -169,6 +171,8 @@ class ModelName(StrEnum):
     PROPHET = "prophet"
     HAWKES = "hawkes"
     ENSEMBLE = "ensemble"
+    DIRECT_WINDOW = "direct_window"
+    DIRECT_WINDOW_NO_ELECTION = "direct_window_no_election"
 
 
 class ChartWindow(StrEnum):

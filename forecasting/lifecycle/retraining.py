@@ -39,6 +39,7 @@ from forecasting.lifecycle.training import (
     RetrainFailed as RetrainFailed,  # raised here too; callers import it from this module
 )
 from forecasting.models.catalogue import COMPONENT_MODELS
+from forecasting.models.window.direct import WINDOW_MODELS
 from forecasting.serving.forecaster import Forecaster
 from forecasting.serving.model_set import TrainedModelSet, dumps
 from forecasting.settings import Settings
@@ -57,7 +58,7 @@ LOG_LOSS_TOLERANCE = 1e-9
 class TrainingOptions:
     """Which models and groups a retrain fits, and where its backtest starts (from settings)."""
 
-    models: tuple[str, ...] | None = None  # None: every component model
+    models: tuple[str, ...] | None = None  # None: every model, the direct window models included
     groups: tuple[str, ...] | None = None  # None: every event group
     since: date | None = None
     workers: int = 0
@@ -65,7 +66,7 @@ class TrainingOptions:
     @classmethod
     def from_settings(cls, settings: Settings) -> TrainingOptions:
         return cls(
-            models=_names(settings.training_models, COMPONENT_MODELS, "training_models"),
+            models=_names(settings.training_models, [*COMPONENT_MODELS, *WINDOW_MODELS], "training_models"),
             groups=_names(settings.training_groups, EVENT_GROUPS, "training_groups"),
             since=settings.backtest_since,
             workers=settings.backtest_workers,
@@ -74,10 +75,16 @@ class TrainingOptions:
     def backtest_config(self) -> BacktestConfig:
         config = BacktestConfig(horizons=(DEFAULT_TRAINING_HORIZON,), workers=self.workers)
         if self.models is not None:
-            config = replace(config, models=self.models)
+            config = replace(config, models=tuple(name for name in self.models if name in COMPONENT_MODELS))
         if self.since is not None:
             config = replace(config, since=self.since)
         return config
+
+    @property
+    def window_side(self) -> bool:
+        """Whether the direct window models, the dense backtest and the default rule run (a narrower model list
+        runs them only if it names a window model)."""
+        return self.models is None or any(name in WINDOW_MODELS for name in self.models)
 
     def group_names(self) -> tuple[str, ...]:
         return self.groups if self.groups is not None else tuple(EVENT_GROUPS)
@@ -86,7 +93,7 @@ class TrainingOptions:
         """What decides the trained result besides the data (stored with each version)."""
         config = self.backtest_config()
         return {
-            "models": list(config.models),
+            "models": list(config.models) + (list(WINDOW_MODELS) if self.window_side else []),
             "groups": sorted(self.group_names()),
             "backtest_since": (self.since or DEFAULT_SINCE).isoformat(),
             "horizon_days": config.horizons[0],
@@ -335,6 +342,7 @@ def _retrain(
             chosen_cutoff,
             groups=options.group_names(),
             backtest_config=options.backtest_config(),
+            window_side=options.window_side,
             progress=report,
         )
     except (ValueError, RuntimeError) as error:

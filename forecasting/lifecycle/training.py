@@ -28,11 +28,19 @@ from forecasting.evaluation.report import ALL_ELECTIONS, BacktestReport
 from forecasting.evaluation.stacking import weights_from_scores
 from forecasting.evaluation.summary import backtest_report, best_model, summary_table
 from forecasting.features.calendar import ELECTION_COVARIATE_WINDOW
+from forecasting.lifecycle.window_training import (
+    WindowTraining,
+    fit_window_models,
+    rule_and_calibrations_at,
+    train_window_side,
+    type_climatology,
+)
 from forecasting.models.base import CountModel, ModelFitError
 from forecasting.models.catalogue import BASELINE, COMPONENT_MODELS, build_model
 from forecasting.models.ensemble import EnsembleModel
 from forecasting.serving.model_set import FitFailure, ModelSkill, TrainedModelSet
 from forecasting.serving.stored_answers import simulate_answers
+from forecasting.serving.window_answers import types_of
 
 DEFAULT_TRAINING_HORIZON = 30
 
@@ -52,8 +60,10 @@ def train_model_set(
     groups: tuple[str, ...] = tuple(EVENT_GROUPS),
     backtest_config: BacktestConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    window_side: bool = True,
 ) -> TrainedModelSet:
-    """Backtest on the weapons group, then fit every model for every group at the cutoff."""
+    """Backtest on the weapons group, then fit every model for every group at the cutoff; with `window_side`,
+    then the direct window models, the dense backtest, calibration and the default rule."""
     say = progress or (lambda message: None)
     cutoff = cutoff or history.last_event_date
     history = history.known_at(cutoff)
@@ -87,10 +97,20 @@ def train_model_set(
         timings[f"fit_{group}_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
 
+    window = WindowTraining.empty()
+    if window_side:
+        started = time.perf_counter()
+        say("fitting the direct window models and running the dense backtest")
+        window = train_window_side(history, cutoff, groups, report, horizon, config.workers, failures)
+        timings["window_models_and_dense_seconds"] = time.perf_counter() - started
+
     candidates = [m for m in table["model"].unique() if m != BEST_SO_FAR]
-    default_model = best_model(table, horizon, candidates)
     with_election_term = [m for m in candidates if _has_election_term(m)]
-    effect_model = best_model(table, horizon, with_election_term) if with_election_term else default_model
+    effect_model = (
+        best_model(table, horizon, with_election_term) if with_election_term else best_model(table, horizon, candidates)
+    )
+    # The default is the rule's choice at this cutoff (fixed in code, fed windows closed by then only).
+    default_model = window.rule_model or best_model(table, horizon, candidates)
     say("simulating every model's paths once and storing the answers they give")
     started = time.perf_counter()
     answers = simulate_answers(models)
@@ -103,9 +123,15 @@ def train_model_set(
         effect_model=effect_model,
         models=models,
         failures=failures,
-        skill=_skills(table, horizon),
+        # The path backtest scores the path models; the dense one adds the window models and the rule.
+        skill={**window.skill, **_skills(table, horizon)},
         backtest=report,
         timings=timings,
+        window_models=window.window_models,
+        type_events=window.type_events,
+        type_rates=window.type_rates,
+        calibrations=window.calibrations,
+        dense=window.dense,
         answers=answers,
     )
 
@@ -200,6 +226,7 @@ def fit_at_cutoff(
         failures=failures,
         skill=dict(reference.skill) if reference else {},
         backtest=None,
+        calibrations=rule_and_calibrations_at(reference, cutoff)[1],
     )
 
 
@@ -235,3 +262,36 @@ def choose_cutoff(asked: date | None, covered: date | None, backtest_since: date
     if cutoff < earliest:
         raise RecordError("cutoff", f"{cutoff} leaves too little history to backtest; use {earliest} or later")
     return cutoff
+
+
+def window_set_at_cutoff(
+    history: History, cutoff: date, key: str, model: str, reference: TrainedModelSet | None
+) -> TrainedModelSet:
+    """The direct window models for a group or union fitted at a past cutoff, for "what would it have said then"."""
+    history = history.known_at(cutoff)
+    types = types_of(key)
+    failures: list[FitFailure] = []
+    type_events, type_rates = type_climatology(history, cutoff)
+    groups = (key,) if key in EVENT_GROUPS else ()
+    wanted = {} if groups else {t: n for t, n in type_events.items() if t in types}
+    window_models = fit_window_models(history, cutoff, groups, wanted, failures)
+    if groups and model not in window_models.get(key, {}):
+        reason = next((f.reason for f in failures if f.model == model), "not fitted")
+        raise ModelFitError(model, f"cannot be fitted at {cutoff}: {reason}")
+    paths = {key: {str(BASELINE): build_model(BASELINE, types).fit(history, cutoff)}} if groups else {}
+    _, calibrations = rule_and_calibrations_at(reference, cutoff)
+    return TrainedModelSet(
+        cutoff=cutoff,
+        data_hash=history_hash(history, cutoff),
+        trained_at=datetime.now(UTC),
+        default_model=model,
+        effect_model=reference.effect_model if reference else BASELINE,
+        models=paths,
+        failures=failures,
+        skill=dict(reference.skill) if reference else {},
+        backtest=None,
+        window_models=window_models,
+        type_events=type_events,
+        type_rates=type_rates,
+        calibrations=calibrations,
+    )

@@ -4,12 +4,15 @@ A fitted model's paths depend only on its cutoff, not on the window asked
 about, so each (event group, model) was simulated once, at training, and the
 version stores what any window needs (`forecasting.serving.stored_answers`).
 Any window's forecast is then a few array reads: a millisecond, not a
-simulation. Nothing is fitted or simulated here, except once on load for a
-version stored before its answers were (or one fitted ad hoc by the CLI).
+simulation. The direct window models are answered in closed form from their
+stored coefficients (`forecasting.serving.window_answers`). Nothing is fitted
+or simulated here, except once on load for a version stored before its answers
+were (or one fitted ad hoc by the CLI).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,9 +23,12 @@ import numpy.typing as npt
 
 from forecasting.domain.vocabulary import EVENT_GROUPS, WEAPONS_GROUP, EventGroup, resolve_event_types
 from forecasting.domain.window import DateWindow
+from forecasting.evaluation.dense_rule import DEFAULT_RULE
 from forecasting.models.base import ForecastRequestError
 from forecasting.models.catalogue import BASELINE
+from forecasting.models.window.direct import WINDOW_MODELS
 from forecasting.models.window_summary import CountInterval, DailyIntensity, ElectionEffect
+from forecasting.serving import window_answers
 from forecasting.serving.answer_arrays import Floats
 from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedModelSet
 from forecasting.serving.stored_answers import DEFAULT_HORIZON_DAYS, StoredAnswers, WindowStats, simulate_answers
@@ -57,10 +63,10 @@ class ElectionAnchor:
 
 @dataclass(frozen=True)
 class WindowQuery:
-    """One forecast question: a window, the event group, and a model (None: the version's default)."""
+    """One forecast question: a window, the event group (or union of types), and a model (None: the default)."""
 
     window: DateWindow
-    group: EventGroup
+    group: str  # an event group, or a union of event types joined by "+" (see `Forecaster.group_for`)
     # Any name a client sends; the version says which it holds (and lists them when this one is not).
     model: str | None = None
     election: ElectionAnchor | None = None
@@ -129,7 +135,9 @@ class Forecaster:
         return self.cutoff + timedelta(days=self.horizon_days)
 
     def available_models(self, group: str = WEAPONS_GROUP) -> list[str]:
-        return list(self.model_set.group_models(group))
+        if group not in self.model_set.models:
+            return [window_answers.UNION_MODEL]  # a union of types (see `group_for`)
+        return list(self.model_set.group_models(group)) + list(self.model_set.window_models.get(group, {}))
 
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None
@@ -137,10 +145,37 @@ class Forecaster:
         return self.answer(WindowQuery(DateWindow(start, end), self.group_for(event_types), model))
 
     def answer(self, query: WindowQuery) -> ServedForecast:
-        """The forecast for one question, checked against this version first (see `check`)."""
+        """The forecast for one question, checked first (see `check`); probabilities are recalibrated here only."""
         self.check(query)
+        name = query.model or self._default_for(query.group)
+        raw = self._window_answer(query, name) if name in WINDOW_MODELS else self._path_answer(query, name)
+        calibration = self.model_set.calibration(query.group, name)
+        skill = self.model_set.skill.get(DEFAULT_RULE if query.model is None else name) or self.model_set.skill.get(
+            name
+        )
+        return dataclasses.replace(
+            raw,
+            probability_any=calibration.apply_one(raw.probability_any),
+            election_effect=calibration.apply_to_effect(raw.election_effect),
+            skill=skill if query.group == BACKTESTED_GROUP else None,
+        )
+
+    def _window_answer(self, query: WindowQuery, name: str) -> ServedForecast:
+        start = query.window.start
+        parts = window_answers.window_parts(self.model_set, query.group, name, start, query.window.end)
+        notes = list(self._notes(query.group, name, start)) + parts.notes
+        return ServedForecast(
+            version=self.version,
+            model=name,
+            data_cutoff=self.cutoff,
+            horizon_days=(start - self.cutoff).days,
+            skill=None,
+            samples=0,
+            **parts.served_fields(notes),
+        )
+
+    def _path_answer(self, query: WindowQuery, name: str) -> ServedForecast:
         group, start, end = query.group, query.window.start, query.window.end
-        name = query.model or self._default_for(group)
         first, stop = self._offsets(start, end)
         source = self._source(group, name)
         stats = source.window(first, stop)
@@ -156,7 +191,7 @@ class Forecaster:
             model=name,
             data_cutoff=self.cutoff,
             event_group=group,
-            event_types=EVENT_GROUPS[group],
+            event_types=EVENT_GROUPS[EventGroup(group)],
             start=start,
             end=end,
             horizon_days=(start - self.cutoff).days,
@@ -169,7 +204,7 @@ class Forecaster:
             ],
             election_effect=effect_stats.election_effect(),
             effect_model=effect_name,
-            skill=self.model_set.skill.get(name) if group == BACKTESTED_GROUP else None,
+            skill=None,
             baseline_probability_any=baseline.probability_any,
             samples=stats.samples,
             notes=notes,
@@ -186,22 +221,30 @@ class Forecaster:
         """Per day of the window, the central `level` interval of the expected count across simulated paths."""
         query = WindowQuery(DateWindow(start, end), self.group_for(event_types), model)
         self._check_window(query)
+        name = model or self._default_for(query.group)
+        if name in WINDOW_MODELS:
+            # A direct window model has no paths: its daily profile scaled by the window count's own interval.
+            return window_answers.window_band(self.model_set, query.group, name, start, end, level)
         first, stop = self._offsets(start, end)
-        return self._source(query.group, model or self._default_for(query.group)).band(first, stop, level)
+        return self._source(query.group, name).band(first, stop, level)
 
     # --- validation: every check of a question against this version --------------------------
 
-    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> EventGroup:
-        """The fitted event group whose types are exactly the ones asked for."""
+    def group_for(self, event_types: list[str] | tuple[str, ...] | None) -> str:
+        """The fitted event group whose types are exactly the ones asked for, else their union (any types).
+
+        A union is answered from per-type window models (see `forecasting.serving.window_answers`); one with
+        too few events for any model is refused, naming the count.
+        """
         wanted = resolve_event_types(event_types)
         for group, types in EVENT_GROUPS.items():
             if tuple(sorted(types)) == wanted and group in self.model_set.models:
-                return EventGroup(group)
-        raise ForecastRejected(
-            f"no model is fitted for event types {', '.join(wanted)}; ask for one of the groups "
-            + "; ".join(f"{g} ({', '.join(t)})" for g, t in EVENT_GROUPS.items()),
-            field="event_types",
-        )
+                return str(group)
+        try:
+            window_answers.check_union(self.model_set, wanted)
+        except window_answers.TooFewEvents as error:
+            raise ForecastRejected(str(error), field="event_types") from None
+        return window_answers.union_key(wanted)
 
     def check(self, query: WindowQuery) -> None:
         """Raise ForecastRejected, naming the field at fault, unless this version can answer the question."""
@@ -209,7 +252,7 @@ class Forecaster:
         self.check_model(query.group, query.model)
 
     def check_model(self, group: str, model: str | None) -> None:
-        available = self.model_set.group_models(group)
+        available = self.available_models(group)
         if model is not None and model not in available:
             raise ForecastRejected(
                 f"model {model!r} is not available for {group}; available: {', '.join(available)}", field="model"
@@ -250,7 +293,7 @@ class Forecaster:
     # --- what a forecast is computed from ------------------------------------------------------
 
     def _default_for(self, group: str) -> str:
-        available = self.model_set.group_models(group)
+        available = self.available_models(group)
         for name in (self.model_set.default_model, "ensemble", "climatology"):
             if name in available:
                 return name
@@ -258,7 +301,10 @@ class Forecaster:
 
     def _effect_model_for(self, group: str) -> str:
         available = self.model_set.group_models(group)
-        return self.model_set.effect_model if self.model_set.effect_model in available else self._default_for(group)
+        if self.model_set.effect_model in available:
+            return self.model_set.effect_model
+        default = self._default_for(group)
+        return default if default in available else next(iter(available))
 
     def _source(self, group: str, name: str) -> WindowSource:
         # Every fitted (group, model) has stored answers (checked on construction); a closed-form model

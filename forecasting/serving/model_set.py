@@ -12,9 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 from forecasting.domain.vocabulary import WEAPONS_GROUP, EventGroup, ModelName
+from forecasting.evaluation.dense_report import DenseReport
 from forecasting.evaluation.report import BacktestReport
 from forecasting.models.base import CountModel
 from forecasting.models.catalogue import model_from_dict
+from forecasting.models.window.baselines import TrailingRate
+from forecasting.models.window.calibration import Calibration
+from forecasting.models.window.direct import DirectWindowModel, window_model_from_dict
 from forecasting.serving.stored_answers import StoredAnswers, answers_from_dict, answers_to_dict
 
 # /2 carries the stored answers; a /1 artifact (without them) still loads, its answers simulated once on load.
@@ -67,10 +71,23 @@ class TrainedModelSet:
     skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
     backtest: BacktestReport | None  # None for a set fitted without a backtest (written as {})
     timings: dict[str, float] = field(default_factory=dict)
+    # Direct window models by event group, or by single event type (what unions are answered from).
+    window_models: dict[str, dict[str, DirectWindowModel]] = field(default_factory=dict)
+    # Per event type: its events up to the cutoff, and its climatology then (for rare types inside a union).
+    type_events: dict[str, int] = field(default_factory=dict)
+    type_rates: dict[str, TrailingRate] = field(default_factory=dict)
+    # Model name -> the recalibration of its probabilities on the backtested group (fitted on closed windows).
+    calibrations: dict[str, Calibration] = field(default_factory=dict)
+    dense: DenseReport | None = None
     answers: StoredAnswers | None = None  # what every servable forecast needs (see serving.stored_answers)
 
     def group_models(self, group: str) -> dict[str, CountModel]:
         return self.models.get(group, {})
+
+    def calibration(self, group: str, model: str) -> Calibration:
+        """The recalibration published probabilities of this model pass through (the identity off the backtested
+        group, where no closed windows were scored)."""
+        return self.calibrations.get(model, Calibration()) if group == BACKTESTED_GROUP else Calibration()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +102,11 @@ class TrainedModelSet:
             "skill": {n: s.__dict__ for n, s in self.skill.items()},
             "backtest": self.backtest.to_dict() if self.backtest is not None else {},
             "timings": self.timings,
+            "window_models": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.window_models.items()},
+            "type_events": dict(self.type_events),
+            "type_rates": {t: r.to_dict() for t, r in self.type_rates.items()},
+            "calibrations": {n: c.to_dict() for n, c in self.calibrations.items()},
+            "dense": None if self.dense is None else self.dense.to_dict(),
             **({} if self.answers is None else {"answers": answers_to_dict(self.answers)}),
         }
 
@@ -103,6 +125,14 @@ class TrainedModelSet:
             skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
             backtest=BacktestReport.from_dict(data["backtest"]) if data["backtest"] else None,
             timings=dict(data.get("timings", {})),
+            window_models={
+                k: {n: window_model_from_dict(spec) for n, spec in ms.items()}
+                for k, ms in data.get("window_models", {}).items()
+            },
+            type_events={t: int(n) for t, n in data.get("type_events", {}).items()},
+            type_rates={t: TrailingRate.from_dict(r) for t, r in data.get("type_rates", {}).items()},
+            calibrations={n: Calibration.from_dict(c) for n, c in data.get("calibrations", {}).items()},
+            dense=DenseReport.from_dict(data["dense"]) if data.get("dense") else None,
             answers=answers_from_dict(data["answers"]) if "answers" in data else None,
         )
 

@@ -115,6 +115,8 @@ class ForecastRequest(BaseModel):
     start: IsoDate = Field(description="First day; after the version's data cutoff.")
     end: IsoDate = Field(description="Last day; on or after start, at most 366 days after it.")
     event_types: list[EventTypeName] | None = Field(
-        None, max_length=20, description=f"Event types or groups; default weapons. {VOCABULARY_NOTE}"
+        None,
+        max_length=20,
+        description=f"Event types, groups or any union of them, repeated or comma-separated; default weapons. A union with too few events is refused (422) naming the count. {VOCABULARY_NOTE}",
     )
     model: ModelName | None = Field(None, description="A model name; default: the version's default model.")

@@ -164,7 +164,7 @@ def test_windows_groups_and_models_can_be_chosen(client: TestClient, store: Stor
         ({"days_before": "thirty"}, "days_before", "valid integer"),
         ({"days_before": 366, "days_after": 366}, "days_after", "at most 366"),
         ({"event_types": "fireworks"}, "event_types", "unknown event type or group 'fireworks'"),
-        ({"event_types": "artillery,nuclear_test"}, "event_types", "no model is fitted for event types"),
+        ({"event_types": "incursion,attack"}, "event_types", "a forecast needs at least 15"),
         ({"model": "crystal_ball"}, "model", "Input should be 'climatology'"),
     ],
 )

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forecasting.domain.records import read_elections_csv
+from forecasting.domain.vocabulary import EVENT_GROUPS, EVENT_TYPES
 from tests.fixtures import shipped_seeds_dir
 from tests.service.conftest import Store
 
@@ -162,3 +163,38 @@ def test_cli_json_prints_exactly_what_the_api_serves(
     assert cli_body["forecast"] == served["forecast"]
     assert {k: served["election"][k] for k in cli_body["election"]} == cli_body["election"]
     assert (cli_body["days_before"], cli_body["days_after"]) == (served["days_before"], served["days_after"])
+
+
+TYPE_QUESTIONS = [
+    *EVENT_GROUPS,
+    *EVENT_TYPES,
+    "ballistic,satellite",
+    "ballistic_missile,satellite_launch",
+    "cruise_missile,artillery,nuclear",
+    "incursion,attack",
+]
+
+
+@pytest.mark.parametrize("types", TYPE_QUESTIONS)
+def test_the_cli_and_the_api_accept_the_same_types_and_unions(
+    client: TestClient, store: Store, cutoff: date, types: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every type, group and union: both answer, or both refuse with the same count-naming message."""
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+
+    start, end = cutoff + timedelta(days=40), cutoff + timedelta(days=100)
+    response = client.post("/v1/forecasts", json={"start": str(start), "end": str(end), "event_types": [types]})
+    monkeypatch.setenv("PROVOCAST_DATABASE_URL", store.url)
+    result = CliRunner().invoke(app, ["forecast", "--from", str(start), "--to", str(end), "--types", types, "--json"])
+    if response.status_code == 200:
+        assert result.exit_code == 0, result.output
+        cli = json.loads(result.stdout)
+        assert cli["event_group"] == response.json()["event_group"]
+        assert cli["probability_any"] == response.json()["probability_any"]
+    else:
+        error = response.json()["error"]
+        assert response.status_code == 422 and error["field"] == "event_types"
+        assert "events of" in error["message"] and "a forecast needs at least" in error["message"]
+        assert result.exit_code != 0 and error["message"] in result.output

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.records import RecordError, read_events_csv
 from forecasting.domain.vocabulary import JobStatus
-from forecasting.lifecycle.retraining import decide_promotion, retrain
+from forecasting.lifecycle.retraining import TrainingOptions, decide_promotion, retrain
 from forecasting.settings import Settings
 from forecasting.store import jobs, registry
 from forecasting.store.db import write_transaction
@@ -284,3 +284,11 @@ def test_a_store_no_source_vouches_for_is_not_trained(sessions: sessionmaker[Ses
             add_event(session, EventRecord(**{**record.__dict__}), Origin.MANUAL)
     with pytest.raises(RetrainFailed, match="no coverage recorded"):
         retrain(sessions, settings=fast_settings(), say=quiet)
+
+
+def test_training_models_decide_whether_the_window_side_runs() -> None:
+    assert TrainingOptions().window_side
+    assert not TrainingOptions(models=("climatology",)).window_side
+    named = TrainingOptions(models=("climatology", "direct_window_no_election"))
+    assert named.window_side and named.backtest_config().models == ("climatology",)
+    assert named.describe()["models"] == ["climatology", "direct_window", "direct_window_no_election"]

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from forecasting.domain.window import DateWindow
 from forecasting.evaluation.backtest import BacktestConfig
-from forecasting.lifecycle.training import fit_at_cutoff, history_hash, train_model_set
+from forecasting.evaluation.dense_rule import rule_at
+from forecasting.lifecycle.training import fit_at_cutoff, history_hash, train_model_set, window_set_at_cutoff
 from forecasting.models.base import ForecastRequestError
-from forecasting.serving.forecaster import Forecaster
+from forecasting.serving.forecaster import Forecaster, WindowQuery
 from forecasting.serving.model_set import dumps, loads
 from forecasting.serving.payload import Freshness, forecast_payload
 from tests.forecasting.conftest import with_events_changed_after
@@ -36,12 +38,13 @@ def forecaster(model_set):
     return forecaster
 
 
-def test_default_model_is_the_best_by_log_loss_on_election_windows(model_set):
-    assert model_set.backtest is not None
-    rows = [r for r in model_set.backtest.summary if r.group == "elections" and r.model != "best_so_far"]
-    best = min(rows, key=lambda r: (r.log_loss, r.model))
-    assert model_set.default_model == best.model
-    assert model_set.skill[best.model].log_loss == pytest.approx(best.log_loss, abs=1e-6)
+def test_default_model_is_the_rules_choice_on_windows_closed_by_the_cutoff(model_set):
+    assert model_set.backtest is not None and model_set.dense is not None
+    choice, calibrations = rule_at(model_set.dense.rows, model_set.cutoff)
+    assert model_set.default_model == choice
+    for name, calibration in calibrations.items():
+        assert model_set.calibrations[name] == calibration
+    assert model_set.skill["default_rule"].election_windows > 0
     assert model_set.cutoff == model_set.backtest.data_end
 
 
@@ -65,7 +68,8 @@ def test_model_set_round_trips_through_plain_json(model_set, forecaster):
 def test_served_forecast_carries_version_cutoff_skill_and_baseline(forecaster, model_set):
     forecast = forecaster.forecast(date(2028, 3, 13), date(2028, 5, 12))
     assert forecast.version == "test" and forecast.data_cutoff == model_set.cutoff
-    assert forecast.skill is not None and forecast.skill.model == forecast.model
+    assert forecast.skill is not None and forecast.skill.model == "default_rule"  # the rule's skill, as it chose
+    assert forecaster.forecast(date(2028, 3, 13), date(2028, 5, 12), model="hawkes").skill.model == "hawkes"
     assert 0 <= forecast.probability_any <= 1 and 0 <= forecast.baseline_probability_any <= 1
     low80, high80 = forecast.intervals[0].lower, forecast.intervals[0].upper
     low95, high95 = forecast.intervals[1].lower, forecast.intervals[1].upper
@@ -94,7 +98,7 @@ def test_forecast_requests_the_engine_cannot_answer_are_refused(forecaster):
     for (start, end), message in cases:
         with pytest.raises(ForecastRequestError, match=message):
             forecaster.forecast(start, end)
-    with pytest.raises(ForecastRequestError, match="no model is fitted"):
+    with pytest.raises(ForecastRequestError, match=r"only 0 events of incursion up to the data cutoff .* at least 15"):
         forecaster.forecast(cutoff + timedelta(days=5), cutoff + timedelta(days=30), ["incursion"])
     with pytest.raises(ForecastRequestError, match="not available"):
         forecaster.forecast(cutoff + timedelta(days=5), cutoff + timedelta(days=30), ["nuclear"], model="hawkes")
@@ -141,3 +145,41 @@ def test_a_trained_set_stores_its_answers_and_an_older_artifact_without_them_sti
     older = Forecaster(loads(json.dumps(data)), version="test")  # simulates once, with the same seeds
     window = (date(2028, 3, 13), date(2028, 5, 12))
     assert older.forecast(*window) == forecaster.forecast(*window)
+
+
+def test_every_published_probability_passes_through_the_calibration(forecaster, model_set):
+    window = (date(2028, 3, 13), date(2028, 5, 12))
+    for name in ("direct_window_no_election", "negbin_glm", "trailing_year"):
+        served = forecaster.forecast(*window, model=name)
+        raw = forecaster._window_answer if name.startswith("direct") else forecaster._path_answer
+        unpublished = raw(WindowQuery(DateWindow(*window), "weapons"), name).probability_any
+        assert served.probability_any == pytest.approx(model_set.calibrations[name].apply_one(unpublished))
+
+
+def test_window_models_answer_in_closed_form_and_unions_of_any_types(forecaster):
+    window = (date(2028, 3, 13), date(2028, 5, 12))
+    direct = forecaster.forecast(*window, model="direct_window")
+    assert direct.samples == 0 and direct.election_effect.ratio is not None and len(direct.daily) == 61
+    assert sum(d.expected_count for d in direct.daily) == pytest.approx(direct.expected_count)
+    union = forecaster.forecast(*window, ["ballistic_missile", "satellite_launch"])
+    assert union.event_group == "ballistic_missile+satellite_launch" and union.model == "direct_window_no_election"
+    assert union.event_types == ("ballistic_missile", "satellite_launch") and union.skill is None
+    alone = forecaster.forecast(*window, ["ballistic_missile"])
+    assert union.probability_any >= alone.probability_any and union.expected_count >= alone.expected_count
+    assert forecaster.forecast(*window, ["ballistic,satellite_launch"]).event_group.endswith("satellite_launch")
+    with pytest.raises(ForecastRequestError, match="not available"):
+        forecaster.forecast(*window, ["ballistic_missile", "satellite_launch"], model="hawkes")
+
+
+def test_a_past_forecast_by_the_rules_window_model_depends_only_on_the_past(shipped_history, model_set):
+    cutoff = date(2024, 2, 9)
+    window = (date(2024, 3, 11), date(2024, 5, 10))
+    for key in ("weapons", "ballistic_missile+satellite_launch"):
+        honest = window_set_at_cutoff(shipped_history, cutoff, key, "direct_window_no_election", model_set)
+        tampered = window_set_at_cutoff(
+            with_events_changed_after(shipped_history, cutoff), cutoff, key, "direct_window_no_election", model_set
+        )
+        assert honest.calibrations == tampered.calibrations
+        types = key.split("+") if "+" in key else None
+        a, b = Forecaster(honest).forecast(*window, types), Forecaster(tampered).forecast(*window, types)
+        assert a.probability_any == b.probability_any and a.expected_count == b.expected_count
