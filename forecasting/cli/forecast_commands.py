@@ -92,6 +92,7 @@ def forecast_command(
     from forecasting.domain.vocabulary import UnknownEventType
     from forecasting.models.base import ForecastRequestError, ModelFitError
     from forecasting.models.catalogue import UnknownModel, model_class
+    from forecasting.models.window.direct import WINDOW_MODELS
     from forecasting.serving.charts import window_chart_png, write_png
     from forecasting.serving.forecaster import Forecaster
     from forecasting.serving.payload import Freshness, forecast_payload
@@ -113,7 +114,7 @@ def forecast_command(
     else:
         window_start, window_end = _parse_day(start, "--from"), _parse_day(end, "--to")
     try:
-        if model is not None:
+        if model is not None and model not in WINDOW_MODELS:
             model_class(model)
         version, model_set = _model_set_for(history, cutoff_day, types, model)
         forecaster = Forecaster(model_set, version)

@@ -113,8 +113,9 @@ def test_forecast_around_an_election_carries_everything_needed_to_weigh_it(
     )
     assert 0 <= f["climatology_probability_any"] <= 1
     skill = f["skill"]
-    assert skill["model"] == f["model"] and skill["horizon_days"] == 30 and skill["election_windows"] > 0
-    assert skill == {**store.active.metrics["skill"][f["model"]], "model": f["model"]}
+    # The default forecast shows the default rule's skill, as the rule would have chosen at each cutoff.
+    assert skill["model"] == "default_rule" and skill["horizon_days"] == 30 and skill["election_windows"] > 0
+    assert skill == store.active.metrics["skill"]["default_rule"]
     effect = f["election_effect"]
     assert effect["model"] == store.active.effect_model and effect["note"]
     assert effect["ratio"] is None or effect["ratio"] > 0
