@@ -1,11 +1,9 @@
 """Retraining: fit a new model set on the store's history, store it as a candidate, promote it by rule.
 
-`retrain` is what `provocast retrain`, `provocast schedule` and the API's
-retrain jobs run. It holds the retrain lock (`forecasting.store.retrain_lock`) for
-its whole run, so a second retrain fails fast. Its writes are two short
-transactions: the candidate row (all of it or nothing), then the promotion
-(retire the old active version and activate the new one together). Killed
-anywhere, it leaves the active version as it was and no half-written row.
+`retrain` is what `provocast retrain`, `provocast schedule` and the API's retrain jobs run. It holds the
+retrain lock (`forecasting.store.retrain_lock`) for its whole run, so a second retrain fails fast. Its writes
+are two short transactions: the candidate row (all or nothing), then the promotion (old active version retired,
+new one activated, together). Killed anywhere, it leaves the active version as it was and no half-written row.
 
 Promotion rules: `always`, `never`, or `auto`: promote when the candidate is
 no worse than the active version by the backtest log loss of their default

@@ -253,7 +253,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(store, forecaster: Fo
                 session.execute(text(statement))
             session.rollback()
 
-    add_weapons_test(store, date(2026, 11, 9))  # closes the short window with no test inside it
+    cover_through(store, date(2026, 11, 9))  # closes the short window, with no test inside it
     ledger.score_pending(store)
     with store() as session:
         with pytest.raises(IntegrityError, match="never changed|written by scoring"):
