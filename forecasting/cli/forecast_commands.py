@@ -93,7 +93,6 @@ def forecast_command(
     from forecasting.models.base import ForecastRequestError, ModelFitError
     from forecasting.models.catalogue import UnknownModel, model_class
     from forecasting.models.window.direct import WINDOW_MODELS
-    from forecasting.serving.charts import window_chart_png, write_png
     from forecasting.serving.forecaster import Forecaster
     from forecasting.serving.payload import Freshness, forecast_payload
     from forecasting.settings import get_settings
@@ -124,6 +123,8 @@ def forecast_command(
     except ModelFitError as error:
         fail(str(error), 1)
     if plot is not None:
+        from forecasting.serving.charts import window_chart_png, write_png  # matplotlib: only for a chart
+
         election_day = election_row["date"].date() if election_row is not None else None
         write_png(window_chart_png(forecaster, forecast, history.events, election_day), plot)
     if as_json:
