@@ -126,8 +126,19 @@ def test_a_forwarded_for_the_client_sends_is_not_what_the_service_logs(proxy: st
     time.sleep(1)
     answer = httpx.get(proxy + "/healthz", headers={"X-Forwarded-For": "203.0.113.66", "X-Request-ID": "spoof-1"})
     assert answer.status_code == 200
-    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
-    (access,) = [
-        line for line in lines if line.get("request_id") == "spoof-1" and line.get("logger") == "provocast.access"
-    ]
+    (access,) = _access_lines(server, "spoof-1")
     assert access["client"] == "127.0.0.1"
+
+
+def _access_lines(server: LiveServer, request_id: str) -> list[dict[str, object]]:
+    """The access lines of one request; the log is written by a background thread, so it may lag the answer."""
+    found: list[dict[str, object]] = []
+    for _ in range(50):  # at most about 5 s
+        lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+        found = [
+            line for line in lines if line.get("request_id") == request_id and line.get("logger") == "provocast.access"
+        ]
+        if found:
+            return found
+        time.sleep(0.1)
+    return found
