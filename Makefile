@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 
 # On a fresh machine the retrain takes a minute or two (every model, with its backtest); after that it
 # finds the active version and does nothing. Writes need PROVOCAST_API_TOKEN (unset: writes are refused).
+# compileall writes the project's bytecode, which an editable install otherwise leaves to the first import (never,
+# under PYTHONDONTWRITEBYTECODE): about 0.25 s of every start. A no-op when it is up to date.
 run: install
 	$(BIN)/provocast db upgrade
 	$(BIN)/provocast seed
 	$(BIN)/provocast retrain --if-no-active
+	$(BIN)/python -m compileall -q forecasting service
 	$(BIN)/uvicorn service.main:app --host 0.0.0.0 --port 8000
 
 test: install

@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     servers.ensure_wrk()
+    servers.compile_bytecode()
     started = time.perf_counter()
     token = secrets.token_urlsafe(32)  # the service refuses tokens under 24 characters
     env = {k: v for k, v in os.environ.items() if k not in TRAINING_OVERRIDES}

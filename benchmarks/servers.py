@@ -21,6 +21,13 @@ WRK_SCRIPTS = Path(__file__).resolve().parent / "wrk"
 LOOPBACK = "127.0.0.1"
 
 
+def compile_bytecode() -> None:
+    """What `make run` does before it serves: write the project's bytecode (see the Makefile's `run` target)."""
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "compileall", "-q", "forecasting", "service"], cwd=PROJECT_ROOT, check=True
+    )
+
+
 def serve_command(app: str, port: int) -> list[str]:
     """The uvicorn line of the Makefile's `run` target (what `make run` serves), for `app` on a loopback port.
 

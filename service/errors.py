@@ -27,6 +27,7 @@ from forecasting.domain.vocabulary import UnknownEventType
 from forecasting.lifecycle.retrain_jobs import RetrainBusy
 from forecasting.models.base import ForecastRequestError
 from forecasting.serving.forecaster import ForecastRejected
+from forecasting.serving.lazy_parts import DamagedPart
 from forecasting.store.db import StoreUnavailable, describe_error
 from forecasting.store.registry import CorruptArtifact, UnknownVersion
 from forecasting.store.repository import DuplicateEvent, ProtectedEvent, UnknownEvent
@@ -192,7 +193,7 @@ async def _unknown_version(request: Request, error: UnknownVersion) -> JSONRespo
     return error_response(404, "not_found", str(error), "version")
 
 
-async def _corrupt(request: Request, error: CorruptArtifact) -> JSONResponse:
+async def _corrupt(request: Request, error: CorruptArtifact | DamagedPart) -> JSONResponse:
     return error_response(503, "model_unavailable", str(error))
 
 
@@ -249,6 +250,7 @@ def install_error_handlers(app: FastAPI) -> None:
     _register(app, ForecastRejected, _forecast_rejected)
     _register(app, UnknownVersion, _unknown_version)
     _register(app, CorruptArtifact, _corrupt)
+    _register(app, DamagedPart, _corrupt)
     _register(app, RetrainBusy, _busy)
     _register(app, UnknownEvent, _unknown_event)
     _register(app, ProtectedEvent, _protected_event)

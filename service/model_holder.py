@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -36,7 +37,7 @@ from forecasting.lifecycle import retrain_jobs
 from forecasting.serving.forecaster import Forecaster
 from forecasting.store import registry
 from forecasting.store.db import describe_error, display_url
-from forecasting.store.migrations.runner import require_current_schema
+from forecasting.store.migrations.schema_check import require_current_schema
 from forecasting.store.registry import CorruptArtifact, ModelVersion
 from forecasting.store.repository import event_records, list_elections
 from service.schemas import BacktestWindow
@@ -163,11 +164,15 @@ class ModelHolder:
         settings: ServiceSettings,
         on_loaded: Callable[[LoadedModel, dict[str, ElectionRecord]], None] | None = None,
         child_env: dict[str, str] | None = None,
+        after_serving: Callable[[LoadedModel], None] | None = None,
     ):
         self.engine = engine
         self.factory = factory
         self.settings = settings
-        self.on_loaded = on_loaded
+        self.on_loaded = on_loaded  # before a version is served (warming its answers)
+        self.after_serving = after_serving  # once it is served, in the background (the ledger)
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="after-serving")
+        self._after_serving_done: Future[None] | None = None
         self.child_env = child_env if child_env is not None else dict(os.environ)  # for the start-up retrain
         self.current: LoadedModel | None = None
         self.elections: dict[str, ElectionRecord] = {}
@@ -195,6 +200,14 @@ class ModelHolder:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        await asyncio.to_thread(self._background.shutdown, wait=True, cancel_futures=True)
+        if self._after_serving_done is not None and not self._after_serving_done.done():
+            self._after_serving_done.set_result(None)  # cancelled before it ran: nobody waits for it any more
+
+    def wait_after_serving(self, timeout: float | None = None) -> None:
+        """Wait until the after-serving work of the version last swapped in has finished (tests, tools)."""
+        if self._after_serving_done is not None:
+            wait([self._after_serving_done], timeout=timeout)
 
     async def _poll_forever(self) -> None:
         while True:
@@ -272,6 +285,9 @@ class ModelHolder:
                 self.on_loaded(loaded, self.elections)  # fill the memo before the first request sees it
             except Exception:
                 log.exception("warming the responses of %s failed; they are computed on request", version_id)
+        if self.after_serving is not None:
+            # Set before the swap, so that whoever sees the new version and waits, waits for its work.
+            self._after_serving_done = Future()
         previous = self.current
         self.current = loaded
         self.load_error = None
@@ -284,6 +300,17 @@ class ModelHolder:
         replaced = previous is not None
         del previous
         settle_heap(collect=replaced)
+        if self.after_serving is not None and self._after_serving_done is not None:
+            self._background.submit(self._run_after_serving, loaded, self._after_serving_done)
+
+    def _run_after_serving(self, loaded: LoadedModel, done: Future[None]) -> None:
+        assert self.after_serving is not None
+        try:
+            self.after_serving(loaded)
+        except Exception:
+            log.exception("after serving %s", loaded.id)
+        finally:
+            done.set_result(None)
 
     def _bootstrap(self) -> None:
         """No version is active: start one retrain process (once per worker; the lock keeps it to one overall)."""

@@ -33,9 +33,9 @@ from forecasting.store.migrations.runner import (
     grant_app_role,
     head_revision,
     new_revision,
-    require_current_schema,
     upgrade_schema,
 )
+from forecasting.store.migrations.schema_check import require_current_schema
 from forecasting.store.repository import ProtectedEvent, UnknownEvent
 from forecasting.store.seeding import seed_store
 

@@ -25,7 +25,7 @@ from forecasting.lifecycle.schedule import cli_process, parse_cron, run_schedule
 from forecasting.settings import get_settings
 from forecasting.store import registry
 from forecasting.store.db import create_session_factory, create_store_engine
-from forecasting.store.migrations.runner import require_current_schema
+from forecasting.store.migrations.schema_check import require_current_schema
 from forecasting.store.retrain_lock import RETRAIN_LOCK, DatabaseLock, LockHeld
 
 models_app = typer.Typer(help="List, inspect and promote the stored model versions.", no_args_is_help=True)

@@ -31,7 +31,13 @@ from forecasting.models.window_summary import CountInterval, DailyIntensity, Ele
 from forecasting.serving import window_answers
 from forecasting.serving.answer_arrays import Floats
 from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedModelSet
-from forecasting.serving.stored_answers import DEFAULT_HORIZON_DAYS, StoredAnswers, WindowStats, simulate_answers
+from forecasting.serving.stored_answers import (
+    DEFAULT_HORIZON_DAYS,
+    StoredAnswers,
+    WindowStats,
+    simulate_answers,
+    stored_horizon,
+)
 
 MAX_WINDOW_DAYS = 366
 
@@ -120,7 +126,7 @@ class Forecaster:
         if model_set.answers is None:  # a version stored before its answers were, or a CLI one-off fit
             model_set.answers = simulate_answers(model_set.models, horizon_days, seed)
         self._answers: StoredAnswers = model_set.answers
-        self.horizon_days = _stored_horizon(self._answers, horizon_days)
+        self.horizon_days = stored_horizon(self._answers, horizon_days)
         for group, models in model_set.models.items():
             missing = set(models) - set(self._answers.get(group, {}))
             if missing:
@@ -336,10 +342,3 @@ class Forecaster:
             for note in model.fit_notes
             if "election_" in note and "left out" in note
         ]
-
-
-def _stored_horizon(answers: StoredAnswers, default: int) -> int:
-    horizons = {a.horizon for models in answers.values() for a in models.values()}
-    if len(horizons) > 1:
-        raise ValueError(f"stored answers disagree on the forecast horizon: {sorted(horizons)}")
-    return horizons.pop() if horizons else default

@@ -7,6 +7,7 @@ parameters, the backtest report, and each model's out-of-sample skill.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from forecasting.models.catalogue import model_from_dict
 from forecasting.models.window.baselines import TrailingRate
 from forecasting.models.window.calibration import Calibration
 from forecasting.models.window.direct import DirectWindowModel, window_model_from_dict
+from forecasting.serving.lazy_parts import LazyParts, write_parts
 from forecasting.serving.stored_answers import StoredAnswers, answers_from_dict, answers_to_dict
 
 # /2 carries the stored answers; a /1 artifact (without them) still loads, its answers simulated once on load.
@@ -66,13 +68,14 @@ class TrainedModelSet:
     trained_at: datetime
     default_model: str
     effect_model: str  # the best-scoring model with an election term: it reports election effects
-    models: dict[str, dict[str, CountModel]]  # event group -> model name -> fitted model
+    # Event group -> model name -> fitted model (read from an artifact, each is built on first use).
+    models: Mapping[str, Mapping[str, CountModel]]
     failures: list[FitFailure]
     skill: dict[str, ModelSkill]  # model name -> skill on the backtested group
     backtest: BacktestReport | None  # None for a set fitted without a backtest (written as {})
     timings: dict[str, float] = field(default_factory=dict)
     # Direct window models by event group, or by single event type (what unions are answered from).
-    window_models: dict[str, dict[str, DirectWindowModel]] = field(default_factory=dict)
+    window_models: Mapping[str, Mapping[str, DirectWindowModel]] = field(default_factory=dict)
     # Per event type: its events up to the cutoff, and its climatology then (for rare types inside a union).
     type_events: dict[str, int] = field(default_factory=dict)
     type_rates: dict[str, TrailingRate] = field(default_factory=dict)
@@ -81,7 +84,7 @@ class TrainedModelSet:
     dense: DenseReport | None = None
     answers: StoredAnswers | None = None  # what every servable forecast needs (see serving.stored_answers)
 
-    def group_models(self, group: str) -> dict[str, CountModel]:
+    def group_models(self, group: str) -> Mapping[str, CountModel]:
         return self.models.get(group, {})
 
     def calibration(self, group: str, model: str) -> Calibration:
@@ -97,12 +100,12 @@ class TrainedModelSet:
             "trained_at": self.trained_at.isoformat(),
             "default_model": self.default_model,
             "effect_model": self.effect_model,
-            "models": {g: {n: m.to_dict() for n, m in ms.items()} for g, ms in self.models.items()},
+            "models": {g: write_parts(ms, _count_model_dict) for g, ms in self.models.items()},
             "failures": [f.to_dict() for f in self.failures],
             "skill": {n: s.__dict__ for n, s in self.skill.items()},
             "backtest": self.backtest.to_dict() if self.backtest is not None else {},
             "timings": self.timings,
-            "window_models": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.window_models.items()},
+            "window_models": {k: write_parts(ms, _window_model_dict) for k, ms in self.window_models.items()},
             "type_events": dict(self.type_events),
             "type_rates": {t: r.to_dict() for t, r in self.type_rates.items()},
             "calibrations": {n: c.to_dict() for n, c in self.calibrations.items()},
@@ -120,13 +123,13 @@ class TrainedModelSet:
             trained_at=datetime.fromisoformat(data["trained_at"]),
             default_model=data["default_model"],
             effect_model=data["effect_model"],
-            models={g: {n: model_from_dict(spec) for n, spec in ms.items()} for g, ms in data["models"].items()},
+            models={g: LazyParts(ms, model_from_dict, f"model of {g}") for g, ms in data["models"].items()},
             failures=[FitFailure.from_dict(f) for f in data["failures"]],
             skill={n: ModelSkill(**s) for n, s in data["skill"].items()},
             backtest=BacktestReport.from_dict(data["backtest"]) if data["backtest"] else None,
             timings=dict(data.get("timings", {})),
             window_models={
-                k: {n: window_model_from_dict(spec) for n, spec in ms.items()}
+                k: LazyParts(ms, window_model_from_dict, f"window model of {k}")
                 for k, ms in data.get("window_models", {}).items()
             },
             type_events={t: int(n) for t, n in data.get("type_events", {}).items()},
@@ -135,6 +138,14 @@ class TrainedModelSet:
             dense=DenseReport.from_dict(data["dense"]) if data.get("dense") else None,
             answers=answers_from_dict(data["answers"]) if "answers" in data else None,
         )
+
+
+def _count_model_dict(model: CountModel) -> dict[str, Any]:
+    return model.to_dict()
+
+
+def _window_model_dict(model: DirectWindowModel) -> dict[str, Any]:
+    return model.to_dict()
 
 
 def dumps(model_set: TrainedModelSet) -> str:

@@ -29,6 +29,7 @@ base64 (key arrays as differences, which compress well).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ from forecasting.serving.answer_arrays import (
     unpack,
     unpack_keys,
 )
+from forecasting.serving.lazy_parts import LazyParts, write_parts
 
 ANSWERS_FORMAT = "provocast.stored_answers/1"
 BAND_LEVEL = 0.8
@@ -299,11 +301,12 @@ def _running(values: Floats) -> Floats:
 
 DEFAULT_HORIZON_DAYS = 1100
 
-StoredAnswers = dict[str, dict[str, PathAnswers]]  # event group -> model name -> answers
+# event group -> model name -> answers; read from an artifact, each (group, model) is decoded on first use
+StoredAnswers = Mapping[str, Mapping[str, PathAnswers]]
 
 
 def simulate_answers(
-    models: dict[str, dict[str, CountModel]], horizon: int = DEFAULT_HORIZON_DAYS, seed: int = 0
+    models: Mapping[str, Mapping[str, CountModel]], horizon: int = DEFAULT_HORIZON_DAYS, seed: int = 0
 ) -> StoredAnswers:
     """Every (group, model)'s answers, each simulated with its own seed (the same paths as before they were stored)."""
     return {
@@ -318,11 +321,26 @@ def simulate_answers(
 def answers_to_dict(answers: StoredAnswers) -> dict[str, Any]:
     return {
         "format": ANSWERS_FORMAT,
-        "groups": {g: {n: a.to_dict() for n, a in ms.items()} for g, ms in answers.items()},
+        "groups": {g: write_parts(ms, PathAnswers.to_dict) for g, ms in answers.items()},
     }
 
 
 def answers_from_dict(data: dict[str, Any]) -> StoredAnswers:
+    """The answers as stored, each (group, model) decoded and checked when first read; the horizon is checked now."""
     if data.get("format") != ANSWERS_FORMAT:
         raise ValueError(f"not Provocast stored answers (format {data.get('format')!r})")
-    return {g: {n: PathAnswers.from_dict(a) for n, a in ms.items()} for g, ms in data["groups"].items()}
+    answers = {g: LazyParts(ms, PathAnswers.from_dict, f"answers of {g}") for g, ms in data["groups"].items()}
+    stored_horizon(answers, DEFAULT_HORIZON_DAYS)
+    return answers
+
+
+def stored_horizon(answers: StoredAnswers, default: int) -> int:
+    """The forecast horizon all the answers share (`default` when there are none), read without decoding any."""
+    horizons = {int(a["horizon"]) for models in answers.values() for a in write_parts(models, _horizon_only).values()}
+    if len(horizons) > 1:
+        raise ValueError(f"stored answers disagree on the forecast horizon: {sorted(horizons)}")
+    return horizons.pop() if horizons else default
+
+
+def _horizon_only(answers: PathAnswers) -> dict[str, int]:
+    return {"horizon": answers.horizon}

@@ -83,14 +83,15 @@ def settings_for(url: str, **overrides: Any) -> ServiceSettings:
     return ServiceSettings(**values)
 
 
+WAIT_SECONDS = 120  # an upper bound on waits, not a performance target
+
+
 @contextmanager
 def running_app(url: str, **overrides: Any) -> Iterator[TestClient]:
-    """The real app (lifespan included) on the store at `url`."""
+    """The real app (lifespan included) on the store at `url`, with the served version already in the ledger."""
     with TestClient(create_app(settings_for(url, **overrides)), raise_server_exceptions=False) as client:
+        client.app.state.provocast.holder.wait_after_serving(WAIT_SECONDS)  # type: ignore[attr-defined]
         yield client
-
-
-WAIT_SECONDS = 120  # an upper bound on waits, not a performance target
 
 
 def wait_for(condition: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:

@@ -118,6 +118,7 @@ def test_closed_windows_are_scored_at_start_and_new_versions_recorded_on_swap(
         while client.get("/readyz").json().get("model", {}).get("version") != newer.id:
             assert time.monotonic() < deadline, "the app did not swap to the promoted version"
             time.sleep(0.1)
+        client.app.state.provocast.holder.wait_after_serving(WAIT_SECONDS)  # type: ignore[attr-defined]
         versions = client.get("/v1/ledger").json()["versions"]
         assert [v["version"] for v in versions] == [fresh_store.active.id, newer.id]
         # The midterm window had closed before the new version went live: it is not forecast again.

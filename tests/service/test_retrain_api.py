@@ -7,6 +7,7 @@ production; the app polls the registry every 0.2 s.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -246,3 +247,30 @@ def test_backtest_workers_exit_when_a_cli_retrain_is_killed(fresh_store: Store, 
     finally:
         os.killpg(retrain.pid, signal.SIGKILL) if _group_members(retrain.pid) else None
         log.close()
+
+
+def test_a_damaged_stored_part_answers_503_for_its_questions_only(fresh_store: Store) -> None:
+    """Parts are built on first use; one that cannot be (its sha256 recomputed to match, as a hand edit would) is
+    refused by name when asked for, and every other question is answered."""
+    assert fresh_store.active is not None
+    with fresh_store.factory() as session:
+        stored = registry.get_version(session, fresh_store.active.id, with_artifact=True)
+    data = json.loads(stored.artifact or "")
+    data["answers"]["groups"]["weapons"]["hawkes"]["keys"] = {"small": "bm90IGEgemxpYiBzdHJlYW0="}
+    damaged = json.dumps(data, separators=(",", ":"))
+    with fresh_store.factory.begin() as session:
+        session.execute(
+            update(ModelVersionRow)
+            .where(ModelVersionRow.id == stored.id)
+            .values(artifact=damaged, artifact_sha256=registry.artifact_sha256(damaged))
+        )
+    with running_app(fresh_store.url) as client:
+        assert client.get("/readyz").status_code == 200
+        asked = client.get(forecast_path(fresh_store), params={"model": "hawkes"})
+        assert asked.status_code == 503, asked.text
+        error = asked.json()["error"]
+        assert error["code"] == "model_unavailable"
+        assert error["message"].startswith("the model version's stored answers of weapons 'hawkes' cannot be read")
+        for other in ("climatology", "trailing_year", fresh_store.active.default_model):
+            answered = client.get(forecast_path(fresh_store), params={"model": other})
+            assert answered.status_code == 200, answered.text

@@ -65,15 +65,6 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
         raise StoreUnavailable(f"cannot migrate the store at {display_url(engine)}: {describe_error(error)}") from None
 
 
-def require_current_schema(engine: Engine) -> None:
-    """Raise StoreUnavailable unless the store is reachable and at the head revision."""
-    current = current_revision(engine)
-    head = head_revision()
-    if current != head:
-        state = "has no schema yet" if current is None else f"is at revision {current}, not {head}"
-        raise StoreUnavailable(f"the store at {display_url(engine)} {state}; run `provocast db upgrade`")
-
-
 def new_revision(url: str, message: str, autogenerate: bool = True) -> Path:
     """Write the next numbered revision file; autogenerate diffs the models against a store at `url`."""
     numbers = [

@@ -6,13 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from forecasting.store.db import StoreUnavailable
 from forecasting.store.migrations import runner as migrate
 from forecasting.store.migrations.runner import (
     current_revision,
     downgrade_schema,
     head_revision,
-    require_current_schema,
     upgrade_schema,
 )
 from forecasting.store.tables import Base
@@ -54,23 +52,6 @@ def test_downgrade_to_base_and_upgrade_again(migrated_engine: Engine) -> None:
 def test_upgrade_twice_is_a_no_op(migrated_engine: Engine) -> None:
     upgrade_schema(migrated_engine)
     assert current_revision(migrated_engine) == head_revision()
-
-
-def test_require_current_schema_refuses_an_unmigrated_store(store_engine: Engine) -> None:
-    with pytest.raises(StoreUnavailable, match="has no schema yet; run `provocast db upgrade`"):
-        require_current_schema(store_engine)
-    upgrade_schema(store_engine)
-    require_current_schema(store_engine)
-
-
-def test_unreachable_store_is_reported_without_the_password(tmp_path: Path) -> None:
-    from forecasting.store.db import create_store_engine
-
-    engine = create_store_engine("postgresql+psycopg://someone:secret@127.0.0.1:1/nowhere?connect_timeout=2")
-    with pytest.raises(StoreUnavailable) as caught:
-        require_current_schema(engine)
-    assert "cannot open the store at postgresql+psycopg://someone:***@127.0.0.1:1/nowhere" in str(caught.value)
-    assert "secret" not in str(caught.value)
 
 
 def test_new_revision_is_numbered_after_the_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
