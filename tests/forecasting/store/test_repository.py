@@ -3,11 +3,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecasting.domain.history import History
 from forecasting.domain.records import EventRecord, read_events_csv
-from forecasting.domain.vocabulary import resolve_event_types
+from forecasting.domain.vocabulary import Origin, resolve_event_types
 from forecasting.store.db import write_transaction
 from forecasting.store.repository import (
     ChangedEvents,
@@ -189,3 +190,31 @@ def test_empty_store_gives_an_empty_history(sessions: sessionmaker[Session]) -> 
         history = load_history(session)
     assert history.events.empty and history.elections.empty and history.exercises.empty
     assert list(history.events.columns) == ["id", "date", "event_type", "weapons_test", "count"]
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_page_of_events_reads_the_date_id_index_in_order_without_sorting(
+    sessions: sessionmaker[Session], newest_first: bool
+) -> None:
+    """Many events on one date (a bulk import, the benchmark's soak) must not make every page sort them all."""
+    with write_transaction(sessions) as session:
+        seed_store(session, FIXTURE_SEEDS)
+        many = [replace(FIXTURE_EVENTS[0], id=f"same-day-{i:04d}") for i in range(300)]
+        upsert_events(session, many, Origin.MANUAL)
+        ordered = sorted((e.date, e.id) for e in event_records(session))
+    with sessions() as session:
+        page = list_events(session, limit=20, offset=150, newest_first=newest_first)
+        expected = (ordered[::-1] if newest_first else ordered)[150:170]
+        assert [(e.record.date, e.record.id) for e in page] == expected
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            order = "date DESC, id DESC" if newest_first else "date, id"
+            plan = " ".join(
+                str(row[-1])
+                for row in session.connection().exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN SELECT * FROM events ORDER BY {order} LIMIT 20 OFFSET 150"
+                )
+            )
+            assert "ix_events_date_id" in plan and "TEMP B-TREE" not in plan, plan
+        indexes = {ix["name"]: ix["column_names"] for ix in inspect(bind).get_indexes("events")}
+        assert indexes["ix_events_date_id"] == ["date", "id"] and "ix_events_date" not in indexes
