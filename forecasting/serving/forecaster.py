@@ -145,6 +145,18 @@ class Forecaster:
             return [window_answers.UNION_MODEL]  # a union of types (see `group_for`)
         return list(self.model_set.group_models(group)) + list(self.model_set.window_models.get(group, {}))
 
+    def check_default_parts(self, group: str = WEAPONS_GROUP) -> None:
+        """Build what a default answer for `group` reads (the default and effect models, their stored answers and the
+        baseline's), so that a damaged version is refused when it is loaded, not when first asked; DamagedPart if
+        one cannot be built. The other parts are built, and checked, when first asked for."""
+        default, effect = self._default_for(group), self._effect_model_for(group)
+        for name in dict.fromkeys((default, effect, BASELINE)):
+            if name in self.model_set.group_models(group):
+                self.model_set.group_models(group)[name]
+                self._answers[group][name]
+        if default in self.model_set.window_models.get(group, {}):
+            self.model_set.window_models[group][default]
+
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None
     ) -> ServedForecast:

@@ -1,1 +1,1 @@
-"""What answers before the router: the fast path for memoised GETs."""
+"""What answers before the router: the fast path for memoised GETs, and the response caches behind it."""

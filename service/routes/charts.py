@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from service.answers import answer_election
 from service.deps import Fresh, Holder, Loaded
+from service.edge.response_caches import ChartQueueFull
 from service.errors import ApiError
-from service.model_holder import ChartQueueFull, LoadedModel
+from service.model_holder import LoadedModel
 from service.queries import ElectionChartQueryParam
 from service.schemas import error_responses
 

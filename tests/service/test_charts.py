@@ -139,7 +139,7 @@ def test_a_full_drawing_queue_answers_503_with_retry_after(fresh_store: Store) -
 
 
 def test_a_failed_drawing_leaves_the_queue() -> None:
-    from service.model_holder import ChartCache, ChartQueueFull
+    from service.edge.response_caches import ChartCache, ChartQueueFull
 
     cache = ChartCache(queue_size=1)
 

@@ -1,8 +1,8 @@
-"""The response memo of a loaded version: bounded in count and in bytes."""
+"""The response caches of a loaded version: the memo is bounded in count and in bytes."""
 
 from __future__ import annotations
 
-from service.model_holder import ResponseMemo
+from service.edge.response_caches import ResponseMemo
 
 
 def test_the_memo_drops_the_least_recently_used_beyond_its_count_or_its_bytes() -> None:
