@@ -2,10 +2,10 @@
 
 Start-up (the lifespan) opens the store, loads and warms the registry's active
 version, precomputes the upcoming-elections answer, and starts the registry
-poll that swaps in newly promoted versions; the version is recorded in the
-forecast ledger once it is served, in the background. With no active version
-it starts one retrain process and reports not ready until that version is
-promoted.
+poll that swaps in newly promoted versions. Once a version is served, a
+background thread builds the parts of it no request has read yet and records
+it in the forecast ledger. With no active version it starts one retrain
+process and reports not ready until that version is promoted.
 """
 
 from __future__ import annotations
@@ -78,11 +78,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             loaded, upcoming_query(loaded.forecaster, list(elections.values()), settings), freshness(settings)
         )
 
+    def after_serving(factory: sessionmaker[Session], loaded: LoadedModel) -> None:
+        """Once a version is served: build the parts no request has asked for yet, then record it in the ledger."""
+        for damaged in loaded.forecaster.build_every_part():
+            log.error("%s: %s; its questions answer 503", loaded.id, damaged)
+        publish_in_ledger(factory, loaded)
+
     def publish_in_ledger(factory: sessionmaker[Session], loaded: LoadedModel) -> None:
         """The version now served goes into the forecast ledger; closed windows are scored.
 
-        Runs after the version is served (`ModelHolder.after_serving`), off the readiness path: it reads the whole
-        history, and its imports (pandas among them) are not needed to answer. Never stops serving.
+        Runs after the version is served (see `after_serving`), off the readiness path: it reads the whole history,
+        and its imports are not needed to answer. Never stops serving.
         """
         from forecasting.lifecycle import ledger  # deferred: see above
 
@@ -109,7 +115,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             factory,
             settings,
             on_loaded=on_loaded,
-            after_serving=lambda loaded: publish_in_ledger(factory, loaded),
+            after_serving=lambda loaded: after_serving(factory, loaded),
             child_env=child_environment(settings),
         )
         app.state.provocast = AppState(settings=settings, engine=engine, factory=factory, holder=holder)

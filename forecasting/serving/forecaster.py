@@ -13,7 +13,7 @@ were (or one fitted ad hoc by the CLI).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal, Protocol
@@ -30,6 +30,7 @@ from forecasting.models.window.direct import WINDOW_MODELS
 from forecasting.models.window_summary import CountInterval, DailyIntensity, ElectionEffect
 from forecasting.serving import window_answers
 from forecasting.serving.answer_arrays import Floats
+from forecasting.serving.lazy_parts import DamagedPart
 from forecasting.serving.model_set import BACKTESTED_GROUP, ModelSkill, TrainedModelSet
 from forecasting.serving.stored_answers import (
     DEFAULT_HORIZON_DAYS,
@@ -156,6 +157,23 @@ class Forecaster:
                 self._answers[group][name]
         if default in self.model_set.window_models.get(group, {}):
             self.model_set.window_models[group][default]
+
+    def build_every_part(self) -> list[str]:
+        """Build every part of the version not built yet (run in the background once it is served, so that no
+        request pays for a first build); returns why any part could not be built (it answers 503 when asked)."""
+        damaged: list[str] = []
+        parts: list[Mapping[str, object]] = [
+            *self.model_set.models.values(),
+            *self._answers.values(),
+            *self.model_set.window_models.values(),
+        ]
+        for named in parts:
+            for name in named:
+                try:
+                    named[name]
+                except DamagedPart as error:
+                    damaged.append(str(error))
+        return damaged
 
     def forecast(
         self, start: date, end: date, event_types: list[str] | tuple[str, ...] | None = None, model: str | None = None

@@ -162,7 +162,7 @@ def test_with_no_active_version_the_app_trains_one_then_serves_it(backend: str, 
             ready = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.json(), "the first version")
             version = ready["model"]["version"]
             assert client.get("/v1/forecasts/upcoming").json()["version"] == version
-            [job] = [j for j in [client.get(f"/v1/jobs/{_job_id(first)}").json()]]
+            job = finished_job(client, _job_id(first))  # the job is marked done when its process exits, after promoting
             assert job["status"] == "succeeded" and job["arguments"]["requested_by"] == "service start-up"
         assert empty.versions() == {version: "active"}
 
@@ -266,6 +266,11 @@ def test_a_damaged_stored_part_answers_503_for_its_questions_only(fresh_store: S
         )
     with running_app(fresh_store.url) as client:
         assert client.get("/readyz").status_code == 200
+        # Once served, every part was built in the background (running_app waits for it) but the damaged one.
+        served = client.app.state.provocast.holder.current.forecaster  # type: ignore[attr-defined]
+        weapons_answers = served.model_set.answers["weapons"]
+        assert weapons_answers.built == len(weapons_answers) - 1 and "hawkes" in weapons_answers
+        assert all(models.built == len(models) for models in served.model_set.models.values())
         asked = client.get(forecast_path(fresh_store), params={"model": "hawkes"})
         assert asked.status_code == 503, asked.text
         error = asked.json()["error"]
