@@ -112,6 +112,11 @@ class ModelHolder:
         if self._after_serving_done is not None and not self._after_serving_done.done():
             self._after_serving_done.set_result(None)  # cancelled before it ran: nobody waits for it any more
 
+    @property
+    def settled(self) -> bool:
+        """Whether the after-serving work of the version last swapped in (its remaining parts, the ledger) is done."""
+        return self._after_serving_done is None or self._after_serving_done.done()
+
     def wait_after_serving(self, timeout: float | None = None) -> None:
         """Wait until the after-serving work of the version last swapped in has finished (tests, tools)."""
         if self._after_serving_done is not None:

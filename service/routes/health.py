@@ -55,6 +55,7 @@ async def readyz(holder: Holder) -> JSONResponse:
             "load_seconds": round(loaded.load_seconds, 2),
             "registry_active": holder.active_id,
             "load_error": holder.load_error,
+            "settled": holder.settled,  # its remaining parts built and the ledger recorded, after it was served
         }
     )
     store = {"reachable": reachable, "detail": store_detail}

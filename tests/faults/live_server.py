@@ -104,7 +104,10 @@ def live_server(
                 f"the server exited with code {process.returncode}:\n{server.output()[-3000:]}"
             )
             try:
-                if httpx.get(server.base_url + ready, timeout=5).status_code == 200:
+                answer = httpx.get(server.base_url + ready, timeout=5)
+                # /readyz: also wait for the version's after-serving work (it writes the ledger), so that tests
+                # comparing the store before and after a request see only what the request did.
+                if answer.status_code == 200 and (ready != "/readyz" or answer.json()["model"]["settled"]):
                     break
             except httpx.HTTPError:
                 pass

@@ -24,6 +24,7 @@ def test_readyz_names_the_served_version_and_the_store(client: TestClient, store
     assert store.active is not None
     assert body["model"]["version"] == store.active.id == body["model"]["registry_active"]
     assert body["model"]["data_cutoff"] == store.active.data_cutoff.isoformat()
+    assert body["model"]["settled"] is True  # the client fixture waits for the after-serving work
     assert body["store"]["reachable"] is True
 
 

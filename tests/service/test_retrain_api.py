@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -19,7 +20,8 @@ from sqlalchemy import update
 from forecasting.store import jobs, registry
 from forecasting.store.retrain_lock import current_holder
 from forecasting.store.tables import ModelVersionRow
-from tests.service.conftest import Store, auth, running_app, wait_for
+from tests.conftest import install_artifact
+from tests.service.conftest import WAIT_SECONDS, Store, auth, running_app, wait_for
 
 
 def finished_job(client: TestClient, job_id: str) -> dict:
@@ -279,3 +281,24 @@ def test_a_damaged_stored_part_answers_503_for_its_questions_only(fresh_store: S
         for other in ("climatology", "trailing_year", fresh_store.active.default_model):
             answered = client.get(forecast_path(fresh_store), params={"model": other})
             assert answered.status_code == 200, answered.text
+
+
+def test_readiness_says_when_the_after_serving_work_is_done(fresh_store: Store, trained_artifact) -> None:  # type: ignore[no-untyped-def]
+    """Ready means the version answers; `settled` turns true once its remaining parts are built and the ledger
+    recorded, in the background."""
+    with running_app(fresh_store.url) as client:
+        holder = client.app.state.provocast.holder  # type: ignore[attr-defined]
+        release = threading.Event()
+        original = holder.after_serving
+
+        def held(loaded) -> None:  # type: ignore[no-untyped-def]
+            release.wait(WAIT_SECONDS)
+            original(loaded)
+
+        holder.after_serving = held
+        newer = install_artifact(fresh_store.factory, trained_artifact)  # promoted: the app swaps to it
+        model = wait_for(lambda: (m := client.get("/readyz").json()["model"])["version"] == newer.id and m, "swap")
+        assert model["settled"] is False
+        assert client.get(forecast_path(fresh_store)).status_code == 200  # it answers meanwhile
+        release.set()
+        wait_for(lambda: client.get("/readyz").json()["model"]["settled"], "the after-serving work")
