@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# The project's bytecode, which an editable install otherwise leaves to the first import (never, under
+# PYTHONDONTWRITEBYTECODE): about 0.25 s of every process that imports the service, and the tests start hundreds.
+# A no-op when it is up to date.
+COMPILE := $(BIN)/python -m compileall -q forecasting service
 
 .PHONY: install run test lint clean-venv lock screenshot bench
 
@@ -20,16 +24,15 @@ $(STAMP): pyproject.toml
 
 # On a fresh machine the retrain takes a minute or two (every model, with its backtest); after that it
 # finds the active version and does nothing. Writes need PROVOCAST_API_TOKEN (unset: writes are refused).
-# compileall writes the project's bytecode, which an editable install otherwise leaves to the first import (never,
-# under PYTHONDONTWRITEBYTECODE): about 0.25 s of every start. A no-op when it is up to date.
 run: install
 	$(BIN)/provocast db upgrade
 	$(BIN)/provocast seed
 	$(BIN)/provocast retrain --if-no-active
-	$(BIN)/python -m compileall -q forecasting service
+	$(COMPILE)
 	$(BIN)/uvicorn service.main:app --host 0.0.0.0 --port 8000
 
 test: install
+	$(COMPILE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # ruff (lint and format), import-linter (the layer contracts in pyproject.toml) and mypy --strict.
