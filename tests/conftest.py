@@ -113,8 +113,54 @@ def store_env(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 TRAINING_OVERRIDES = ("PROVOCAST_TRAINING_MODELS", "PROVOCAST_TRAINING_GROUPS", "PROVOCAST_BACKTEST_SINCE")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need the shared trained model set run last, and its training starts with the first test.
+
+    Training takes about two minutes. Run first in collection order, the tests needing it made one worker train and
+    the other wait on the lock; now both run every other test while it trains in the background (see
+    `_train_in_the_background`). The sort is stable and the same in every worker, as xdist requires.
+    """
+    needs = [ARTIFACT_FIXTURE in item.fixturenames for item in items]
+    items[:] = [item for _, item in sorted(zip(needs, items, strict=True), key=lambda pair: pair[0])]
+    config.stash[NEEDS_ARTIFACT] = any(needs)
+
+
+ARTIFACT_FIXTURE = "trained_artifact"
+NEEDS_ARTIFACT = pytest.StashKey[bool]()
+
+
 @pytest.fixture(scope="session")
-def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def shared_training_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory all xdist workers of this run share (the run's base temporary directory)."""
+    return tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _train_in_the_background(request: pytest.FixtureRequest, shared_training_dir: Path) -> Iterator[None]:
+    """Start training the shared model set as the run begins, when any collected test needs it (the first worker
+    to get the lock trains; the others' threads wait on it without holding up their tests)."""
+    import threading
+
+    reused = os.environ.get("PROVOCAST_TEST_TRAINED_ARTIFACT", "").strip()
+    if reused or not request.config.stash.get(NEEDS_ARTIFACT, False):
+        yield
+        return
+    errors: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            shared_trained_artifact(shared_training_dir)
+        except BaseException as error:  # reported by the fixture that needs it, which trains again and fails there
+            errors.append(error)
+
+    thread = threading.Thread(target=train, name="shared-training", daemon=True)
+    thread.start()
+    yield
+    thread.join()  # never leave a training process behind the run
+
+
+@pytest.fixture(scope="session")
+def trained_artifact(shared_training_dir: Path) -> Path:
     """The JSON text (`model_set.dumps`) of one model set trained on the shipped seeds, in a file.
 
     Trained once per test run by the real `provocast retrain` on a scratch
@@ -122,6 +168,14 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
     suite pays for one training. Tests copy it into their own store with
     `install_artifact`.
     """
+    reused = os.environ.get("PROVOCAST_TEST_TRAINED_ARTIFACT", "").strip()
+    if reused:  # for quick local runs only: a model set trained by an earlier run (never set in CI)
+        return Path(reused)
+    return shared_trained_artifact(shared_training_dir)
+
+
+def shared_trained_artifact(shared: Path) -> Path:
+    """The shared model set's file, trained under a file lock by whoever comes first."""
     import fcntl
     import subprocess
     import sys
@@ -129,10 +183,6 @@ def trained_artifact(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
     from forecasting.store import registry
     from tests.fixtures import shipped_seeds_dir
 
-    reused = os.environ.get("PROVOCAST_TEST_TRAINED_ARTIFACT", "").strip()
-    if reused:  # for quick local runs only: a model set trained by an earlier run (never set in CI)
-        return Path(reused)
-    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     artifact = shared / "trained-model-set.json"
     with open(shared / "trained-model-set.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
