@@ -86,16 +86,23 @@ def test_a_sync_killed_at_random_points_leaves_the_store_whole(backend: str, tmp
                 "PROVOCAST_SYNC_RETRIES": "0",
             }
             command = [sys.executable, "-m", "forecasting.cli", "events", "sync"]
-            server.serve(Reply(body=newer))
-            started = time.monotonic()
-            subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, check=True, timeout=120)
-            whole = time.monotonic() - started
+            # A whole run's length: the shorter of two, since the other worker's load can stretch either one, and
+            # kill moments drawn past the end of a quicker run kill nothing.
+            lengths = []
+            for attempt in range(2):
+                if attempt:
+                    _restore(factory, older, settings, server)
+                server.serve(Reply(body=newer))
+                started = time.monotonic()
+                subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, check=True, timeout=120)
+                lengths.append(time.monotonic() - started)
+            whole = min(lengths)
             after = _state(factory)
-            assert after[0] != before[0] and len(after[2]) == len(before[2]) + 1
+            assert after[0] != before[0] and len(after[2]) == len(before[2]) + 3  # newer, older again, newer
 
             rng = random.Random(SEED)
             seen = []
-            for delay in sorted(rng.uniform(0.3, 1.0) * whole for _ in range(KILLS)):
+            for delay in sorted(rng.uniform(0.2, 0.9) * whole for _ in range(KILLS)):
                 _restore(factory, older, settings, server)
                 assert _state(factory)[:2] == before[:2]
                 runs_before = len(_state(factory)[2])
